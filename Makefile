@@ -1,0 +1,104 @@
+# takt — one Makefile for the library, the `takt` binary, the tests and the benchmarks.
+#
+#   make test          install what is missing (Debian, as root), build, run every test
+#   make demo          install what is missing, build, run the demo job
+#   make bench         run every benchmark beside its anchor
+#   make test SANITIZE=1   the same tests under AddressSanitizer + UBSan (build/san/)
+#   make CC=clang      any C11 compiler with OpenMP
+
+CC      ?= cc
+SANITIZE ?=
+PYTHON  ?= /usr/bin/python3
+
+ifeq ($(SANITIZE),1)
+BUILD   ?= build/san
+OPT     ?= -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD   ?= build
+OPT     ?= -O2 -g
+endif
+
+# Portable x86-64 baseline; wider kernels are compiled per file and chosen at run time.
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fopenmp $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -fopenmp -lm $(LDLIBS)
+
+# Deferred (=) so that pkg-config runs after `deps` has installed the packages.
+PKG_CFLAGS = $(shell pkg-config --cflags stb libpng 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs stb libpng 2>/dev/null)
+CRIT_FLAGS = $(shell pkg-config --cflags --libs criterion 2>/dev/null || echo -lcriterion)
+
+SIMD_AVX2   := -mavx2 -mfma -mf16c
+SIMD_AVX512 := -mavx512f -mavx512dq -mavx2 -mfma -mf16c
+
+MODULES  := core io nn cluster pose bench app
+LIB_SRC  := $(foreach m,core io nn cluster pose bench,$(wildcard $(m)/*.c)) \
+            $(filter-out app/main.c,$(wildcard app/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+LIB      := $(BUILD)/libtakt.a
+TAKT     := $(BUILD)/takt
+TESTS    := $(BUILD)/takt-tests
+
+DEB_PKGS := build-essential pkg-config libstb-dev libpng-dev libcriterion-dev
+BENCH_PKGS := python3-numpy libopenblas0-pthread
+
+.PHONY: all deps deps-bench test check demo bench clean _test _demo _bench
+
+all: $(TAKT) $(TESTS)
+
+# Installs the Debian packages that are missing; a no-op when all are present.
+deps:
+	@PKGS="$(DEB_PKGS)" sh .ci/deps
+
+deps-bench:
+	@PKGS="$(BENCH_PKGS)" sh .ci/deps
+
+test: deps
+	@$(MAKE) --no-print-directory _test
+
+_test: $(TESTS) $(TAKT)
+	@echo "running $(TESTS)"
+	@TAKT_BIN=$(TAKT) $(TESTS) $(TEST_ARGS)
+
+demo: deps
+	@$(MAKE) --no-print-directory _demo
+
+_demo: $(TAKT)
+	$(TAKT) version
+	$(TAKT) bench gemm --quick
+
+bench: deps deps-bench
+	@$(MAKE) --no-print-directory _bench
+
+_bench: $(TAKT)
+	$(TAKT) bench $(BENCH_ARGS)
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(TAKT): $(BUILD)/app/main.o $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(TESTS): $(TEST_OBJ) $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $^ $(CRIT_FLAGS) $(LDLIBS_ALL)
+
+$(BUILD)/%_avx2.o: %_avx2.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SIMD_AVX2) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%_avx512.o: %_avx512.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SIMD_AVX512) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/app/main.d

@@ -1,0 +1,43 @@
+/* gemm_internal.h — private to the SGEMM: the micro-kernel contract shared by gemm.c and the
+ * per-level kernels (gemm_scalar.c, gemm_avx2.c, gemm_avx512.c), and their register-block sizes.
+ *
+ * The design is the one of Goto & van de Geijn, "Anatomy of High-Performance Matrix
+ * Multiplication" (ACM TOMS, 2008) as refined by BLIS (Van Zee & van de Geijn, "BLIS: A Framework
+ * for Rapidly Instantiating BLAS Functionality", ACM TOMS, 2015): the driver packs op(A) into
+ * panels of MR rows and op(B) into panels of NR columns, each stored k-major, so that the
+ * micro-kernel streams both with unit stride and keeps an MR x NR tile of C in registers.
+ */
+#ifndef TAKT_GEMM_INTERNAL_H
+#define TAKT_GEMM_INTERNAL_H
+
+#include <stddef.h>
+
+/* Register blocks. The scalar one is small enough for the 16 SSE registers of baseline
+ * x86-64; AVX2's 6x16 uses 12 of the 16 ymm registers for C (BLIS's Haswell/Zen choice);
+ * AVX-512's 12x32 uses 24 of the 32 zmm registers. */
+#define GEMM_SCALAR_MR 4
+#define GEMM_SCALAR_NR 8
+#define GEMM_AVX2_MR 6
+#define GEMM_AVX2_NR 16
+#define GEMM_AVX512_MR 12
+#define GEMM_AVX512_NR 32
+
+/* One MR x NR tile of C:
+ *   tile = sum over p < kc of a_panel[p*MR + i] * b_panel[p*NR + j]
+ *   C[i*ldc + j] = alpha * tile + beta * C[i*ldc + j]   for i < rows, j < cols,
+ * where beta == 0 writes C without reading it. The panels always hold a whole tile (the driver
+ * pads them with zeros), so the kernel never branches on the shape inside its k loop; only the
+ * final write differs for a partial tile (rows < MR or cols < NR), which goes through a local
+ * buffer. kc >= 1. b_panel is aligned to min(4 * NR, 64) bytes (the driver's buffer is 64-byte
+ * aligned and panels are kc * NR floats apart), so the AVX2 and AVX-512 kernels load B aligned. */
+typedef void (*GemmMicroKernel)(int kc, const float *a_panel, const float *b_panel, float alpha,
+                                float beta, float *c, ptrdiff_t ldc, int rows, int cols);
+
+void gemm_kernel_scalar(int kc, const float *a_panel, const float *b_panel, float alpha,
+                        float beta, float *c, ptrdiff_t ldc, int rows, int cols);
+void gemm_kernel_avx2(int kc, const float *a_panel, const float *b_panel, float alpha, float beta,
+                      float *c, ptrdiff_t ldc, int rows, int cols);
+void gemm_kernel_avx512(int kc, const float *a_panel, const float *b_panel, float alpha,
+                        float beta, float *c, ptrdiff_t ldc, int rows, int cols);
+
+#endif
