@@ -63,7 +63,7 @@ _test: $(TESTS) $(TAKT)
 	@echo "running $(TESTS)"
 	@TAKT_BIN=$(TAKT) $(TESTS) $(TEST_ARGS)
 
-demo: deps
+demo: deps deps-bench
 	@$(MAKE) --no-print-directory _demo
 
 _demo: $(TAKT)
@@ -78,25 +78,31 @@ _bench: $(TAKT)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	@echo "  AR $@"
+	@$(AR) rcs $@ $^
 
 $(TAKT): $(BUILD)/app/main.o $(LIB)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 $(TESTS): $(TEST_OBJ) $(LIB)
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(CRIT_FLAGS) $(LDLIBS_ALL)
+	@echo "  LD $@"
+	@$(CC) $(CFLAGS_ALL) -o $@ $^ $(CRIT_FLAGS) $(LDLIBS_ALL)
 
 $(BUILD)/%_avx2.o: %_avx2.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(SIMD_AVX2) -MMD -MP -c -o $@ $<
+	@echo "  CC $<  (avx2)"
+	@$(CC) $(CFLAGS_ALL) $(SIMD_AVX2) -MMD -MP -c -o $@ $<
 
 $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(SIMD_AVX512) -MMD -MP -c -o $@ $<
+	@echo "  CC $<  (avx512)"
+	@$(CC) $(CFLAGS_ALL) $(SIMD_AVX512) -MMD -MP -c -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 clean:
 	rm -rf build
