@@ -15,6 +15,22 @@ int app_usage_error(const char *verb, const char *fmt, ...) __attribute__((forma
 /* True when argv holds -h or --help. */
 int app_wants_help(int argc, char **argv);
 
+/* Progress of a long stage: on a terminal a bar redrawn at most 10 times a second with rate
+ * and ETA; otherwise (CI, pipes) one line when the stage starts and one when it ends, so logs
+ * stay short. Writes to stderr. */
+typedef struct {
+    char label[64];
+    double total;      /* units of work, 0 when unknown */
+    const char *unit;  /* "frames", "epochs", ... */
+    double start, last_draw;
+    int tty;
+} Progress;
+
+void progress_start(Progress *p, const char *label, double total, const char *unit);
+/* done = units finished so far; note = short extra text (loss, fps), may be NULL. */
+void progress_update(Progress *p, double done, const char *note);
+void progress_end(Progress *p, const char *note);
+
 int cmd_version(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

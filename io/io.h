@@ -7,6 +7,8 @@
  *   .tkw         takt's weight format (layout below): named float32/float16 tensors plus
  *                key/value metadata, 64-byte aligned so that a file can be mmap'ed and used
  *                in place, every field validated on open.
+ *   CSV          numeric tables with a header line (keypoints, features, labels): read whole
+ *                or streamed row by row; errors name the file, line and column.
  *
  * Dependencies: core.
  */
@@ -119,5 +121,40 @@ StatusCode tkw_writer_tensor(TkwWriter *w, const char *name, Dtype dtype, int nd
                              const int *shape, const float *data, Status *st);
 /* Writes path.tmp, fsyncs, renames over path. */
 StatusCode tkw_writer_save(TkwWriter *w, const char *path, Status *st);
+
+/* ---------------------------------------------------------------- CSV
+ *
+ * Comma-separated, one header line of column names, then rows of the same number of cells.
+ * Lines starting with '#' and empty lines are skipped. Numeric cells must be finite decimal
+ * numbers (NaN, Inf, empty or text give an error naming file, line and column); columns named
+ * in `text_columns` are kept as strings instead. No quoting (takt's own files never need it;
+ * a quote character is an error, not silently misread). */
+
+typedef struct {
+    char path[1024];
+    int rows, cols;
+    char **names;   /* cols column names */
+    float *data;    /* rows x cols, row-major; NAN in text columns */
+    char ***text;   /* text[c] = rows strings for a text column, NULL for numeric columns */
+} CsvTable;
+
+/* text_columns: NULL-terminated list of column names to keep as text, or NULL. */
+StatusCode csv_read(CsvTable *t, const char *path, const char *const *text_columns, Status *st);
+void csv_free(CsvTable *t);
+int csv_column(const CsvTable *t, const char *name); /* index, or -1 when absent */
+
+/* Streaming reader for files too large to hold (an 8-hour keypoints file): same rules, one
+ * row at a time, constant memory. */
+typedef struct CsvReader CsvReader;
+
+StatusCode csv_reader_open(CsvReader **r, const char *path, const char *const *text_columns,
+                           Status *st);
+int csv_reader_cols(const CsvReader *r);
+const char *csv_reader_name(const CsvReader *r, int col);
+/* Fills values[cols] (NAN in text columns) and, when text != NULL, text[c] for text columns
+ * (valid until the next call). Returns TK_OK with *got = 1 for a row, *got = 0 at the end. */
+StatusCode csv_reader_next(CsvReader *r, float *values, const char **text, int *got, Status *st);
+long csv_reader_line(const CsvReader *r); /* line number of the row just read */
+void csv_reader_close(CsvReader *r);
 
 #endif
