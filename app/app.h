@@ -34,5 +34,61 @@ void progress_end(Progress *p, const char *note);
 int cmd_version(int argc, char **argv);
 int cmd_weights(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
+int cmd_tsne(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_pose(int argc, char **argv);
+
+/* ---------------------------------------------------------------- option values (args.c)
+ * Each returns EXIT_OK, or prints a usage error naming the option and returns EXIT_USAGE. */
+
+/* The value after option argv[*i] (advancing *i), or NULL after a usage error. */
+const char *app_option_value(const char *verb, int argc, char **argv, int *i);
+int app_parse_int(const char *verb, const char *opt, const char *text, long lo, long hi,
+                  int *out);
+int app_parse_double(const char *verb, const char *opt, const char *text, double *out);
+int app_parse_seed(const char *verb, const char *text, uint64_t *out);
+/* Puts "file: " before st's message (numerics do not know file names); returns st->code. */
+StatusCode app_status_prefix(Status *st, const char *file);
+
+/* ---------------------------------------------------------------- feature tables (features.c) */
+
+#include "../io/io.h"
+
+/* A numeric CSV as n x d features: every column but label, seq_id, frame and time_s (when
+ * present) and those in ignore ("a,b", may be NULL; each must exist), which are read as
+ * text. */
+typedef struct {
+    CsvTable table;
+    float *x;       /* n x d, owned */
+    int n, d;
+    int *columns;   /* d: the table column of each feature */
+    int label_col;  /* the text column "label", or -1 */
+} Features;
+
+StatusCode features_load(Features *f, const char *path, const char *ignore, Status *st);
+void features_free(Features *f);
+/* ids[i] = index of strings[i] among the distinct labels, sorted (numerically when all are
+ * integers); *names: the distinct labels (pointers into strings; free the array only). */
+StatusCode labels_to_ids(char **strings, int n, int *ids, char ***names, int *n_names,
+                         Status *st);
+
+/* t-SNE of x (n x d) into embedding (n x 2, caller's), with progress (n_iter 0 = the
+ * default 1000); and its scatter PNG coloured by labels (NULL = one colour) with legend names
+ * (may be NULL): the steps `takt tsne` and `takt cluster --plot` share. */
+StatusCode app_tsne(const float *x, int n, int d, double perplexity, int exact, int n_iter,
+                    uint64_t seed, float *embedding, double *kl, Status *st);
+StatusCode app_tsne_plot(const char *png, const char *title, const float *embedding, int n,
+                         const int *labels, const char *const *names, int n_names, Status *st);
+
+/* ---------------------------------------------------------------- pose overlay (pose_overlay.c) */
+
+#include "../pose/pose.h"
+
+/* frame with r's skeleton, landmarks and ROI drawn, as a PNG at path; canvas is scratch. */
+StatusCode pose_overlay_write(const char *path, const Image *frame, const PoseFrameResult *r,
+                              Image *canvas, Status *st);
 
 #endif

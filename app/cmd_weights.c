@@ -1,5 +1,6 @@
 /* cmd_weights.c — `takt weights <subcommand>`: tools for .tkw weight files.
  *   info FILE    validate FILE and print its metadata and tensor table
+ *   import-tflite IN.tflite OUT.tkw [--f32]   convert a TFLite model (io/tflite_import.c)
  * Subcommands live in one table, so a new one is a function and a row. */
 #include "app.h"
 #include "../io/io.h"
@@ -19,10 +20,13 @@ typedef struct {
 } WeightsCommand;
 
 static int weights_info(int argc, char **argv);
+static int weights_import_tflite(int argc, char **argv);
 
 static const WeightsCommand weights_commands[] = {
     {"info", weights_info, "FILE",
      "check every field and CRC of FILE, then print its metadata and tensors"},
+    {"import-tflite", weights_import_tflite, "IN.tflite OUT.tkw [--f32]",
+     "convert a TFLite model (BlazePose) into a .tkw with its operator graph"},
 };
 
 #define N_WEIGHTS_COMMANDS ((int)(sizeof weights_commands / sizeof weights_commands[0]))
@@ -158,6 +162,39 @@ static int weights_info(int argc, char **argv) {
         status_fail(&st, TK_EIO, "cannot write to standard output: %s", strerror(errno));
         return app_fail(&st);
     }
+    return EXIT_OK;
+}
+
+static int weights_import_tflite(int argc, char **argv) {
+    if (app_wants_help(argc, argv)) {
+        printf("usage: takt weights import-tflite IN.tflite OUT.tkw [--f32]\n\n"
+               "Converts IN.tflite into OUT.tkw: float16 weights are kept as float16 (as\n"
+               "float32 with --f32), sparse weights are densified, conv weights are stored in\n"
+               "the layout takt's kernels read, and the operator graph, the source's name and\n"
+               "sha256 and the model kind are stored as metadata. OUT.tkw is written to\n"
+               "OUT.tkw.tmp and renamed. Exits 1 if IN.tflite is malformed or uses an\n"
+               "operator takt does not run (the message names it).\n");
+        return EXIT_OK;
+    }
+    const char *paths[2] = {NULL, NULL};
+    int n_paths = 0;
+    Dtype dtype = DTYPE_F16;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--f32"))
+            dtype = DTYPE_F32;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return app_usage_error("weights", "import-tflite: unknown option '%s'", argv[i]);
+        else if (n_paths == 2)
+            return app_usage_error("weights", "import-tflite: takes IN.tflite and OUT.tkw, got "
+                                   "a third path '%s'", argv[i]);
+        else
+            paths[n_paths++] = argv[i];
+    }
+    if (n_paths != 2)
+        return app_usage_error("weights", "import-tflite: needs IN.tflite and OUT.tkw");
+    Status st = {0};
+    if (tflite_import(paths[0], paths[1], dtype, &st) != TK_OK)
+        return app_fail(&st);
     return EXIT_OK;
 }
 

@@ -14,6 +14,12 @@ static const Verb verbs[] = {
     {"version", cmd_version, "print the version, the SIMD level in use and the thread count"},
     {"weights", cmd_weights, "inspect .tkw weight files (takt weights info FILE)"},
     {"bench", cmd_bench, "run benchmarks beside their anchors (takt bench [NAME...] [--json])"},
+    {"train", cmd_train, "train the keypoint sequence autoencoder (takt train KEYPOINTS.csv -o MODEL.tkw)"},
+    {"embed", cmd_embed, "latent vector per window (takt embed MODEL.tkw KEYPOINTS.csv -o LATENT.csv)"},
+    {"cluster", cmd_cluster, "cluster a CSV's rows (takt cluster DATA.csv --method M -o LABELS.csv)"},
+    {"tsne", cmd_tsne, "2-D t-SNE map of a CSV's rows (takt tsne DATA.csv -o EMBEDDING.csv)"},
+    {"eval", cmd_eval, "agreement of predicted and true labels (takt eval PRED.csv TRUE.csv)"},
+    {"pose", cmd_pose, "33 MediaPipe keypoints per frame of a video or images (takt pose IN -o K.csv)"},
 };
 
 static void print_help(FILE *out)

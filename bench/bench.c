@@ -285,5 +285,13 @@ static StatusCode bench_peak(const BenchConfig *cfg, Status *st)
 const BenchEntry bench_registry[] = {
     {"peak", "FP32 FMA peak measured by independent FMA chains", bench_peak},
     {"gemm", "square SGEMM n = 256..2048 beside OpenBLAS (numpy)", bench_gemm},
+    {"seqae", "workload A: SeqAE training and encoding beside PyTorch", bench_seqae},
+    {"harclf", "workload B: LSTM classifier training beside PyTorch", bench_harclf},
+    {"seqae30", "workload A: 30 epochs from seqae_init, train MSE beside PyTorch's", bench_seqae_converge},
+    {"pose", "BlazePose detector, lite, full latency beside ONNX Runtime", bench_pose},
+    {"kmeans", "workload C: k-means (Lloyd, Elkan) on blobs32 beside scikit-learn", bench_kmeans},
+    {"dbscan", "workload C: DBSCAN eps 7 on blobs32 beside scikit-learn", bench_dbscan},
+    {"meanshift", "workload C: mean-shift (quantile 0.05) on blobs32 beside scikit-learn", bench_meanshift},
+    {"hierarchical", "workload C: Ward linkage on blobs32 beside fastcluster", bench_hierarchical},
 };
 const int bench_registry_count = sizeof bench_registry / sizeof bench_registry[0];

@@ -69,5 +69,29 @@ StatusCode bench_run_anchor(const char *script, const char *args, int cpu, int t
 double bench_median(double *v, int n);
 
 StatusCode bench_gemm(const BenchConfig *cfg, Status *st);
+/* BlazePose networks (the .tkw files in weights/) beside ONNX Runtime: bench_pose.c */
+StatusCode bench_pose(const BenchConfig *cfg, Status *st);
+
+/* Workload A's data set seqae_20k regenerated from its recipe (seqae_data.c): rows
+ * [first, first+count) into out [count x 40 x 66]; the sha256 of all 20000 rows. */
+#define SEQAE20K_N 20000
+#define SEQAE20K_T 40
+#define SEQAE20K_F 66
+#define SEQAE20K_SHA256 "10fdcd4e2f2c56ea60452e91545f0b7c4231b86e3ee941e619f5b61bce9b658d"
+void seqae20k_rows(int first, int count, float *out);
+StatusCode seqae20k_sha256(char hex[65], Status *st);
+/* Workloads A (SeqAE) and B (LSTM classifier) beside PyTorch (bench_seqae.c). */
+StatusCode bench_seqae(const BenchConfig *cfg, Status *st);
+StatusCode bench_harclf(const BenchConfig *cfg, Status *st);
+/* Workload A's 30-epoch convergence run from seqae_init in seqae_perm30 order; writes both
+ * loss curves to seqae30_loss.png (bench_seqae.c). */
+StatusCode bench_seqae_converge(const BenchConfig *cfg, Status *st);
+
+/* Workload C's clustering fits on blobs32 2k/20k/200k beside scikit-learn / fastcluster
+ * (bench_cluster.c). */
+StatusCode bench_kmeans(const BenchConfig *cfg, Status *st);
+StatusCode bench_dbscan(const BenchConfig *cfg, Status *st);
+StatusCode bench_meanshift(const BenchConfig *cfg, Status *st);
+StatusCode bench_hierarchical(const BenchConfig *cfg, Status *st);
 
 #endif

@@ -9,6 +9,8 @@
  *                in place, every field validated on open.
  *   CSV          numeric tables with a header line (keypoints, features, labels): read whole
  *                or streamed row by row; errors name the file, line and column.
+ *   PNG, plots   png_write_rgb (libpng); drawing on an Image and the plots takt writes
+ *                (scatter, lines, heat map, dendrogram, timeline) with its own bitmap font.
  *
  * Dependencies: core.
  */
@@ -156,5 +158,298 @@ const char *csv_reader_name(const CsvReader *r, int col);
 StatusCode csv_reader_next(CsvReader *r, float *values, const char **text, int *got, Status *st);
 long csv_reader_line(const CsvReader *r); /* line number of the row just read */
 void csv_reader_close(CsvReader *r);
+
+/* ---------------------------------------------------------------- sha256 (FIPS 180-4) */
+
+typedef struct {
+    uint32_t h[8];
+    uint64_t total;           /* bytes hashed so far */
+    unsigned char block[64];
+    size_t fill;
+} Sha256;
+
+void sha256_init(Sha256 *s);
+void sha256_update(Sha256 *s, const void *data, size_t n);
+void sha256_final(Sha256 *s, unsigned char digest[32]);
+/* Lower-case hex digest of n bytes into hex[65]. */
+void sha256_hex(const void *data, size_t n, char hex[65]);
+
+/* ---------------------------------------------------------------- TFLite models
+ *
+ * A reader of the TFLite flatbuffer (tensorflow/lite/schema/schema.fbs, schema version 3),
+ * written from the public schema without a flatbuffers library. The file is treated as
+ * hostile: every offset, vector length and string is checked against the buffer before use,
+ * and errors name the byte offset or the operator. The model keeps pointers into the
+ * caller's bytes (constant data, names), which must outlive it. Only the first subgraph is
+ * read; the options of the operators BlazePose uses are decoded, others are kept by type so
+ * that the importer can refuse them by name. */
+
+#define TFL_MAX_DIMS 8
+#define TFL_MAX_OP_IO 16
+
+enum { TFL_FLOAT32 = 0, TFL_FLOAT16 = 1, TFL_INT32 = 2 }; /* TensorType values used here */
+
+/* BuiltinOperator values (schema.fbs) of the operators takt runs or resolves. */
+enum {
+    TFL_OP_ADD = 0, TFL_OP_CONCATENATION = 2, TFL_OP_CONV_2D = 3,
+    TFL_OP_DEPTHWISE_CONV_2D = 4, TFL_OP_DEPTH_TO_SPACE = 5, TFL_OP_DEQUANTIZE = 6,
+    TFL_OP_LOGISTIC = 14, TFL_OP_MAX_POOL_2D = 17, TFL_OP_RESHAPE = 22,
+    TFL_OP_RESIZE_BILINEAR = 23, TFL_OP_PAD = 34, TFL_OP_DENSIFY = 124,
+};
+enum { TFL_ACT_NONE = 0, TFL_ACT_RELU6 = 3 };   /* ActivationFunctionType values used here */
+enum { TFL_PAD_SAME = 0, TFL_PAD_VALID = 1 };   /* Padding */
+
+typedef struct {
+    int sparse;               /* 0 DENSE, 1 SPARSE_CSR */
+    int dense_size;
+    int segments_type, indices_type;   /* SparseIndexVector: 1 int32, 2 uint16, 3 uint8 */
+    const unsigned char *segments, *indices;
+    int n_segments, n_indices;
+} TfliteDimMeta;
+
+typedef struct {
+    int n_order, order[TFL_MAX_DIMS];      /* traversal_order */
+    int n_block, block_map[TFL_MAX_DIMS];
+    int n_dims;
+    TfliteDimMeta dims[TFL_MAX_DIMS];
+} TfliteSparsity;
+
+typedef struct {
+    const char *name;          /* NUL-terminated inside the model's bytes */
+    int type;                  /* TensorType */
+    int ndim, shape[TFL_MAX_DIMS];
+    const unsigned char *data; /* constant contents, NULL for activations */
+    size_t bytes;
+    int has_sparsity;
+    TfliteSparsity sparsity;
+} TfliteTensor;
+
+typedef struct {
+    int builtin;               /* BuiltinOperator */
+    int n_in, in[TFL_MAX_OP_IO];   /* tensor indices; -1 = optional input absent */
+    int n_out, out[TFL_MAX_OP_IO];
+    int padding, stride_w, stride_h, dilation_w, dilation_h, depth_multiplier;
+    int activation, filter_w, filter_h;
+    int align_corners, half_pixel_centers, axis, block_size;
+} TfliteOp;
+
+typedef struct {
+    const unsigned char *base;
+    size_t size;
+    char name[256];
+    int version;
+    int n_tensors;
+    TfliteTensor *tensors;
+    int n_ops;
+    TfliteOp *ops;
+    int n_inputs, inputs[TFL_MAX_OP_IO];
+    int n_outputs, outputs[TFL_MAX_OP_IO];
+} TfliteModel;
+
+/* Parses bytes (kept, not copied); name is used in messages. TK_EFORMAT on a malformed file,
+ * TK_EUNSUPPORTED on a well-formed one outside what takt reads (several subgraphs, ...). */
+StatusCode tflite_parse(TfliteModel *m, const void *bytes, size_t size, const char *name,
+                        Status *st);
+void tflite_free(TfliteModel *m);
+const char *tflite_op_name(int builtin); /* "CONV_2D", or "BUILTIN_<n>" for others */
+/* Expands the sparse constant tensor `t` into its dense row-major contents (elem_size bytes
+ * per element, count = product of the shape) — what the DENSIFY operator computes. */
+StatusCode tflite_densify(const TfliteModel *m, int t, void *dst, size_t elem_size,
+                          size_t count, Status *st);
+
+/* Converts a BlazePose-style .tflite into a .tkw holding the weights (float16 or float32) in
+ * the layouts pose/net.c wants and the operator graph plus provenance as metadata (keys
+ * below, graph syntax in io/tflite_import.c). DEQUANTIZE and DENSIFY are resolved here. */
+StatusCode tflite_import(const char *in_path, const char *out_path, Dtype weight_dtype,
+                         Status *st);
+
+/* ---------------------------------------------------------------- images
+ *
+ * PNG and JPEG through stb_image (Debian's libstb). Every image becomes 8-bit RGB: grey is
+ * replicated to the three channels, an alpha channel is dropped (not composited, as MediaPipe
+ * drops it), 16-bit PNGs are reduced to 8 bits. Images with no pixels, or larger than the
+ * limits below, are refused before any pixel memory is allocated. */
+
+#define IMAGE_MAX_SIDE 16384
+#define IMAGE_MAX_PIXELS (64L * 1024 * 1024)
+
+typedef struct {
+    int width, height;
+    unsigned char *rgb; /* width * height * 3 bytes, row-major, no padding */
+    size_t capacity;    /* bytes allocated; loads reuse the buffer when it is large enough */
+} Image;
+
+/* (Re)sizes img to width x height, keeping the buffer when it is large enough; the pixels are
+ * not cleared. */
+StatusCode image_resize_buffer(Image *img, int width, int height, Status *st);
+void image_free(Image *img);
+/* Errors name the file: unreadable, not an image, zero-size, too large. */
+StatusCode image_load(Image *img, const char *path, Status *st);
+StatusCode image_load_memory(Image *img, const void *bytes, size_t size, const char *name,
+                             Status *st);
+/* Writes img (8-bit RGB) as a PNG with libpng, through an AtomicFile (io/png.c). */
+StatusCode png_write_rgb(const char *path, const Image *img, Status *st);
+
+/* ---------------------------------------------------------------- video (frame sources)
+ *
+ * One interface over every input `takt pose` accepts:
+ *   a single image (PNG/JPEG);
+ *   a folder of images (PNG/JPEG by extension, sorted by name) or a glob pattern ("f*.png");
+ *   Y4M, as `ffmpeg -i in.mp4 -f yuv4mpegpipe -` writes it, from a file or stdin ("-"):
+ *     4:2:0 (C420jpeg, C420mpeg2, C420paldv, C420) and 4:4:4 (C444), 8 bits; YUV -> RGB with
+ *     BT.601 limited-range coefficients and bicubic chroma upsampling, as ffmpeg's swscale
+ *     does by default (within 1 level of `ffmpeg -pix_fmt rgb24`);
+ *   raw RGB24 frames (stdin or a file) when opts.raw_width/raw_height are given.
+ * A frame that cannot be read (a corrupt Y4M frame header, an unreadable image in a folder, a
+ * truncated last frame) is reported as VIDEO_BAD_FRAME with the reason in st->msg and the
+ * source moves on to the next frame; it still counts in the frame index, so times stay right. */
+
+typedef enum { VIDEO_IMAGE, VIDEO_IMAGES, VIDEO_Y4M, VIDEO_RAW } VideoKind;
+typedef enum { VIDEO_FRAME, VIDEO_END, VIDEO_BAD_FRAME } VideoRead;
+
+typedef struct {
+    int raw_width, raw_height; /* > 0: the input is raw RGB24 frames of this size */
+    double fps;                /* frame rate of raw input, or of an image sequence; 0 = none */
+} VideoOptions;
+
+typedef struct VideoSource VideoSource;
+
+/* input: a path, a glob pattern, or "-" for stdin. */
+StatusCode video_open(VideoSource **v, const char *input, const VideoOptions *opts, Status *st);
+/* Reads the next frame into frame (its buffer reused); *what says what happened. A returned
+ * error (I/O failure, a Y4M header that cannot be parsed) ends the stream. */
+StatusCode video_read(VideoSource *v, Image *frame, VideoRead *what, Status *st);
+void video_close(VideoSource *v);
+VideoKind video_kind(const VideoSource *v);
+/* Frames per second (Y4M header, or opts.fps), 0 when unknown (single images, folders). */
+double video_fps(const VideoSource *v);
+/* Number of frames when it can be known in advance (folders, seekable Y4M/raw files), else -1. */
+long video_frame_count(const VideoSource *v);
+/* 0-based index of the frame just read (bad frames included). */
+long video_frame_index(const VideoSource *v);
+long video_bad_frames(const VideoSource *v);
+/* The file the frame just read came from (image sources), else the input name. */
+const char *video_frame_name(const VideoSource *v);
+
+/* ---------------------------------------------------------------- plots
+ *
+ * PNG figures a person can read (io/plot.c, io/font.c): drawing on an Image (anti-aliased
+ * lines, markers and circles, rectangles, text in takt's own bitmap font), and five plot
+ * types with axes, "nice" ticks, grid, title, axis labels and legend. Colours follow the
+ * Okabe-Ito palette (distinguishable with the common colour-vision deficiencies); beyond its
+ * 8 colours scatter markers also change shape. Every plot is written through png_write_rgb,
+ * so a failed write leaves nothing under the real name. Pixel centres are at integer + 0.5;
+ * drawing outside the image is clipped. */
+
+#define FONT_W 5        /* glyph cell of the built-in font, in pixels at scale 1 */
+#define FONT_H 9
+#define FONT_ASCENT 7   /* rows above the baseline (capitals and digits) */
+#define FONT_ADVANCE 6
+#define FONT_MAX_SCALE 8
+
+/* Width in pixels of text (one glyph per UTF-8 character; '?' for those outside ASCII). */
+int font_text_width(const char *text, int scale);
+/* The glyph of c as (FONT_W*scale) x (FONT_H*scale) bytes, 1 = ink; scale 1..FONT_MAX_SCALE. */
+void font_glyph_mask(unsigned char c, int scale, unsigned char *mask);
+
+typedef struct {
+    unsigned char r, g, b;
+} Rgb;
+
+typedef enum { MARKER_CIRCLE, MARKER_SQUARE, MARKER_TRIANGLE, MARKER_DIAMOND,
+               MARKER_TRIANGLE_DOWN, MARKER_COUNT } MarkerShape;
+typedef enum { TEXT_LEFT, TEXT_CENTER, TEXT_RIGHT } TextAlign;
+
+#define PLOT_PALETTE_SIZE 8
+/* Okabe-Ito colour i (cyclic; i >= 0), in an order that keeps the first ones far apart. */
+Rgb plot_palette(int i);
+/* Marker shape for class i: circles for the first PLOT_PALETTE_SIZE, then the next shape. */
+MarkerShape plot_marker_for(int i);
+#define PLOT_NOISE_RGB ((Rgb){170, 170, 170})
+
+/* A white width x height image with its own buffer (free with image_free or free(img->rgb)). */
+StatusCode plot_image_new(Image *img, int width, int height, Status *st);
+/* alpha in [0,1] blends over what is there. Rectangles cover the pixels whose centres lie in
+ * [x0,x1) x [y0,y1). */
+void draw_rect(Image *img, double x0, double y0, double x1, double y1, Rgb c, float alpha);
+void draw_line(Image *img, double x0, double y0, double x1, double y1, double width, Rgb c);
+void draw_dashed_line(Image *img, double x0, double y0, double x1, double y1, double width,
+                      double dash, Rgb c);
+void draw_circle(Image *img, double cx, double cy, double radius, Rgb c);
+/* A filled marker with a darker rim; its centre pixel has exactly colour c. */
+void draw_marker(Image *img, double cx, double cy, double radius, MarkerShape shape, Rgb c);
+/* y is the top of the text cell; scale 1..FONT_MAX_SCALE (2 is the plots' normal size). */
+void draw_text(Image *img, double x, double y, const char *text, int scale, Rgb c,
+               TextAlign align);
+/* Reads bottom to top, centred on (cx, cy) (a y-axis label). */
+void draw_text_up(Image *img, double cx, double cy, const char *text, int scale, Rgb c);
+
+typedef struct {
+    int width, height;                  /* pixels; 0 = 900 x 640 */
+    const char *title, *x_label, *y_label; /* NULL = none */
+} PlotStyle;
+
+/* Points (xy: n x 2) coloured by labels (NULL = all one colour; -1 = noise, light grey),
+ * legend "cluster k" or label_names[k] (k < n_names) on the right. */
+StatusCode plot_scatter(const char *path, const PlotStyle *style, const float *xy, int n,
+                        const int *labels, const char *const *label_names, int n_names,
+                        Status *st);
+
+typedef struct {
+    const char *name;  /* legend entry (NULL = none) */
+    const double *x;   /* NULL = 1, 2, ..., n */
+    const double *y;   /* non-finite values break the line */
+    int n;
+    int markers;       /* 1: a marker on every point */
+} PlotSeries;
+
+typedef struct {
+    PlotStyle style;
+    int log_y;              /* logarithmic y axis (values <= 0 are left out) */
+    double mark_x;          /* NAN = none; else a dashed vertical line there (the chosen k) */
+    const char *mark_label; /* text beside it */
+} LinePlotOptions;
+
+/* Several series on one pair of axes (elbow curves, training and validation loss). */
+StatusCode plot_lines(const char *path, const LinePlotOptions *opt, const PlotSeries *series,
+                      int n_series, Status *st);
+
+typedef struct {
+    PlotStyle style;
+    const char *const *row_names, *const *col_names; /* NULL = 0, 1, ... */
+    int show_values;     /* the value in every cell */
+    int normalize_rows;  /* colour by the share of the row's sum (confusion matrices) */
+} HeatmapOptions;
+
+/* values: rows x cols, row-major (row 0 at the top). */
+StatusCode plot_heatmap(const char *path, const HeatmapOptions *opt, const double *values,
+                        int rows, int cols, Status *st);
+
+typedef struct {
+    PlotStyle style;
+    double cut_height; /* NAN = none; else subtrees merged below it get one colour each and a
+                        * dashed line marks it (scipy's color_threshold) */
+    int max_leaves;    /* show the last max_leaves clusters (scipy's truncate_mode='lastp');
+                        * 0 = 30; labels are row numbers or "(size)" */
+} DendrogramOptions;
+
+/* Z: (n-1) x 4 linkage in scipy's format (hier_linkage's output). */
+StatusCode plot_dendrogram(const char *path, const DendrogramOptions *opt, const double *Z,
+                           int n, Status *st);
+
+typedef struct {
+    double start, end; /* seconds */
+    int label;         /* 0..n_labels-1, or -1 = absent (nobody in view) */
+} PlotSegment;
+
+typedef struct {
+    PlotStyle style;
+    const char *const *label_names; /* n_labels names (NULL = "action k") */
+    int n_labels;
+} TimelineOptions;
+
+/* A band with every segment, then one lane per label, over a time axis (m:ss or h:mm:ss). */
+StatusCode plot_timeline(const char *path, const TimelineOptions *opt, const PlotSegment *seg,
+                         int n, Status *st);
 
 #endif

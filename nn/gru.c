@@ -1,0 +1,103 @@
+/* gru.c — one direction of one GRU layer over a whole sequence, forward and backward through
+ * time side by side. PyTorch's equations and gate order [r, z, n]:
+ *   r = σ(W_ir x + b_ir + W_hr h + b_hr)    z = σ(W_iz x + b_iz + W_hz h + b_hz)
+ *   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))    h' = (1 - z) ⊙ n + z ⊙ h
+ * The input projections of all T steps are one GEMM; per step, h W_hh^T is split into the
+ * [r, z] part (added to the gates in place) and the n part (kept on the tape, because backward
+ * needs W_hn h + b_hn apart from the input side). Time-major, row (t*B + b) at stride ld. */
+#include "nn.h"
+#include "nn_internal.h"
+
+#include <string.h>
+
+static inline int step_time(int k, int T, int reverse) { return reverse ? T - 1 - k : k; }
+
+void gru_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx, float *y,
+                     int ldy, int T, int B, int I, int H, int reverse)
+{
+    const int G = 3 * H;
+    /* gates [T*B x 3H] = X W_ih^T + b_ih, with b_hh's r and z parts folded in */
+    sgemm(GEMM_N, GEMM_T, T * B, G, I, 1.0f, x, ldx, w->w_ih, I, 0.0f, tape->gates, G);
+    vec_add_bias(tape->gates, w->b_ih, T * B, G);
+    for (int row = 0; row < T * B; row++)
+        vec_add(tape->gates + (size_t)row * G, w->b_hh, 2 * (size_t)H);
+
+    transpose_weights(w->w_hh, G, H, tape->w_hh_t);
+    for (int k = 0; k < T; k++) {
+        const int t = step_time(k, T, reverse);
+        const int tp = k > 0 ? step_time(k - 1, T, reverse) : -1;
+        float *gt = tape->gates + (size_t)t * B * G;
+        float *hn = tape->cell + (size_t)t * B * H;
+        const float *hprev = tp >= 0 ? y + (size_t)tp * B * ldy : NULL;
+        if (hprev) {
+            /* [r z] pre-activations += h_prev W_h[rz]^T;  hn = h_prev W_hn^T */
+            rnn_matmul(hprev, ldy, tape->w_hh_t, G, gt, G, B, H, 2 * H, 1);
+            rnn_matmul(hprev, ldy, tape->w_hh_t + 2 * H, G, hn, H, B, H, H, 0);
+        } else {
+            memset(hn, 0, (size_t)B * H * sizeof(float));
+        }
+        vec_add_bias(hn, w->b_hh + 2 * H, B, H);
+        for (int b = 0; b < B; b++) {
+            float *gb = gt + (size_t)b * G;
+            const float *hnb = hn + (size_t)b * H;
+            vec_sigmoid(gb, 2 * (size_t)H);
+            float *n = gb + 2 * H;
+            const float *r = gb, *z = gb + H;
+            for (int j = 0; j < H; j++)
+                n[j] += r[j] * hnb[j];
+            vec_tanh(n, (size_t)H);
+            float *yb = y + ((size_t)t * B + b) * ldy;
+            const float *hp = hprev ? hprev + (size_t)b * ldy : NULL;
+            for (int j = 0; j < H; j++)
+                yb[j] = (1.0f - z[j]) * n[j] + (hp ? z[j] * hp[j] : 0.0f);
+        }
+    }
+}
+
+void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, const float *x,
+                      int ldx, const float *y, int ldy, const float *dy, int T, int B, int I,
+                      int H, int reverse)
+{
+    const int G = 3 * H;
+    memset(s->dh, 0, (size_t)B * H * sizeof(float));
+    for (int k = T - 1; k >= 0; k--) {
+        const int t = step_time(k, T, reverse);
+        const int tp = k > 0 ? step_time(k - 1, T, reverse) : -1;
+        const float *gt = tape->gates + (size_t)t * B * G;
+        const float *hn = tape->cell + (size_t)t * B * H;
+        float *dgx = s->dgates + (size_t)t * B * G;
+        float *dgh = s->dgates_h + (size_t)t * B * G;
+        for (int b = 0; b < B; b++) {
+            const float *r = gt + (size_t)b * G, *z = r + H, *n = r + 2 * H;
+            const float *hnb = hn + (size_t)b * H;
+            const float *hp = tp >= 0 ? y + ((size_t)tp * B + b) * ldy : NULL;
+            const float *dyb = dy + ((size_t)t * B + b) * ldy;
+            float *dhb = s->dh + (size_t)b * H;
+            float *dxr = dgx + (size_t)b * G, *dxz = dxr + H, *dxn = dxr + 2 * H;
+            float *dhr = dgh + (size_t)b * G, *dhz = dhr + H, *dhn = dhr + 2 * H;
+            for (int j = 0; j < H; j++) {
+                const float dh = dyb[j] + dhb[j];
+                const float hprev = hp ? hp[j] : 0.0f;
+                const float dn = dh * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
+                const float dz = dh * (hprev - n[j]) * z[j] * (1.0f - z[j]);
+                const float dr = dn * hnb[j] * r[j] * (1.0f - r[j]);
+                dxr[j] = dhr[j] = dr;
+                dxz[j] = dhz[j] = dz;
+                dxn[j] = dn;
+                dhn[j] = dn * r[j];
+                dhb[j] = dh * z[j]; /* the direct path h' <- z ⊙ h */
+            }
+        }
+        if (tp >= 0) /* dh_prev += dgates_h [B x 3H] W_hh [3H x H] */
+            rnn_matmul(dgh, G, w->w_hh, H, s->dh, H, B, G, H, 1);
+    }
+    sgemm(GEMM_T, GEMM_N, G, I, T * B, 1.0f, s->dgates, G, x, ldx, 1.0f, w->dw_ih, I);
+    column_sums(w->db_ih, s->dgates, T * B, G);
+    column_sums(w->db_hh, s->dgates_h, T * B, G);
+    if (T > 1) {
+        const size_t step = (size_t)B;
+        const float *dg = reverse ? s->dgates_h : s->dgates_h + step * G;
+        const float *hp = reverse ? y + step * ldy : y;
+        sgemm(GEMM_T, GEMM_N, G, H, (T - 1) * B, 1.0f, dg, G, hp, ldy, 1.0f, w->dw_hh, H);
+    }
+}

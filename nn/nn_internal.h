@@ -1,0 +1,23 @@
+/* nn_internal.h — private to nn/: the SIMD twins of nn's kernels (dispatched by simd_active(),
+ * compared with their scalar twins by tests/test_nn_kernels.c). */
+#ifndef TAKT_NN_INTERNAL_H
+#define TAKT_NN_INTERNAL_H
+
+/* out[b][n] = (accumulate ? out[b][n] : 0) + sum_k h[b][k] w[k][n]; rows at strides ldh, ldw,
+ * ldo. The AVX2 twin needs N % 8 == 0. */
+void rnn_matmul(const float *h, int ldh, const float *w, int ldw, float *out, int ldo, int B,
+                int K, int N, int accumulate);
+void rnn_matmul_scalar(const float *h, int ldh, const float *w, int ldw, float *out, int ldo,
+                       int B, int K, int N, int accumulate);
+void rnn_matmul_avx2(const float *h, int ldh, const float *w, int ldw, float *out, int ldo,
+                     int B, int K, int N, int accumulate);
+
+/* wt [cols x rows] = w [rows x cols] transposed. */
+void transpose_weights(const float *w, int rows, int cols, float *wt);
+
+/* acc[c] += sum over rows of x[r][c] (bias gradients), rows added in order. */
+void column_sums(float *acc, const float *x, int rows, int cols);
+void column_sums_scalar(float *acc, const float *x, int rows, int cols);
+void column_sums_avx2(float *acc, const float *x, int rows, int cols);
+
+#endif

@@ -1,0 +1,65 @@
+/* recurrent_matmul_avx2.c — AVX2/FMA twins of rnn_matmul_scalar and column_sums_scalar
+ * (compiled with -mavx2 -mfma). rnn_matmul: six batch rows by sixteen columns at a time (the register tile of a classic AVX2 SGEMM
+ * micro-kernel): twelve accumulators; each k loads two vectors of W, shared by the six rows,
+ * and broadcasts one h value per row. */
+#include "nn.h"
+#include "nn_internal.h"
+
+#include <immintrin.h>
+
+/* ROWS rows (1..6) x VECS vectors (1 or 2) of 8 columns starting at column n. */
+#define RNN_TILE(ROWS, VECS)                                                                    \
+    do {                                                                                        \
+        __m256 acc[6][2];                                                                       \
+        for (int r = 0; r < (ROWS); r++)                                                        \
+            for (int v = 0; v < (VECS); v++)                                                    \
+                acc[r][v] = accumulate ? _mm256_loadu_ps(out + (size_t)(b + r) * ldo + n + 8 * v) \
+                                       : _mm256_setzero_ps();                                   \
+        for (int k = 0; k < K; k++) {                                                           \
+            __m256 wv[2];                                                                       \
+            for (int v = 0; v < (VECS); v++)                                                    \
+                wv[v] = _mm256_loadu_ps(w + (size_t)k * ldw + n + 8 * v);                       \
+            for (int r = 0; r < (ROWS); r++) {                                                  \
+                const __m256 hv = _mm256_broadcast_ss(h + (size_t)(b + r) * ldh + k);           \
+                for (int v = 0; v < (VECS); v++)                                                \
+                    acc[r][v] = _mm256_fmadd_ps(hv, wv[v], acc[r][v]);                          \
+            }                                                                                   \
+        }                                                                                       \
+        for (int r = 0; r < (ROWS); r++)                                                        \
+            for (int v = 0; v < (VECS); v++)                                                    \
+                _mm256_storeu_ps(out + (size_t)(b + r) * ldo + n + 8 * v, acc[r][v]);           \
+    } while (0)
+
+void rnn_matmul_avx2(const float *h, int ldh, const float *w, int ldw, float *out, int ldo,
+                     int B, int K, int N, int accumulate)
+{
+    int b = 0;
+    for (; b + 6 <= B; b += 6) {
+        int n = 0;
+        for (; n + 16 <= N; n += 16)
+            RNN_TILE(6, 2);
+        for (; n + 8 <= N; n += 8)
+            RNN_TILE(6, 1);
+    }
+    for (; b < B; b++) {
+        int n = 0;
+        for (; n + 16 <= N; n += 16)
+            RNN_TILE(1, 2);
+        for (; n + 8 <= N; n += 8)
+            RNN_TILE(1, 1);
+    }
+}
+
+void column_sums_avx2(float *acc, const float *x, int rows, int cols)
+{
+    int c = 0;
+    for (; c + 8 <= cols; c += 8) {
+        __m256 sum = _mm256_loadu_ps(acc + c);
+        for (int r = 0; r < rows; r++)
+            sum = _mm256_add_ps(sum, _mm256_loadu_ps(x + (size_t)r * cols + c));
+        _mm256_storeu_ps(acc + c, sum);
+    }
+    for (; c < cols; c++)
+        for (int r = 0; r < rows; r++)
+            acc[c] += x[(size_t)r * cols + c];
+}

@@ -1,0 +1,157 @@
+/* rnn.c — stacks of LSTM or GRU layers, one or two directions each (PyTorch's nn.LSTM/nn.GRU):
+ * parameter binding in state_dict order, memory planning, and the layer-by-layer forward and
+ * backward passes. The two directions of a layer are independent until the next layer, so
+ * they run on two OpenMP threads when there are two. */
+#include "nn.h"
+
+#include <omp.h>
+#include <string.h>
+
+int rnn_gate_count(RnnKind kind) { return kind == RNN_LSTM ? 4 : 3; }
+
+static size_t layer_input(int input, int hidden, int dirs, int layer)
+{
+    return layer == 0 ? (size_t)input : (size_t)dirs * hidden;
+}
+
+size_t rnn_param_count(RnnKind kind, int input, int hidden, int layers, int dirs)
+{
+    const size_t gh = (size_t)rnn_gate_count(kind) * hidden;
+    size_t n = 0;
+    for (int l = 0; l < layers; l++)
+        n += (size_t)dirs * (gh * layer_input(input, hidden, dirs, l) + gh * hidden + 2 * gh);
+    return n;
+}
+
+size_t rnn_bind(Rnn *r, RnnKind kind, int input, int hidden, int layers, int dirs, float *params,
+                float *grads)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    r->input = input;
+    r->hidden = hidden;
+    r->layers = layers;
+    r->dirs = dirs;
+    const size_t gh = (size_t)rnn_gate_count(kind) * hidden;
+    size_t off = 0;
+    for (int l = 0; l < layers; l++)
+        for (int d = 0; d < dirs; d++) {
+            RnnWeights *w = &r->w[l][d];
+            const size_t sizes[4] = {gh * layer_input(input, hidden, dirs, l), gh * hidden, gh, gh};
+            float **p[4] = {&w->w_ih, &w->w_hh, &w->b_ih, &w->b_hh};
+            float **g[4] = {&w->dw_ih, &w->dw_hh, &w->db_ih, &w->db_hh};
+            for (int i = 0; i < 4; i++) {
+                *p[i] = params + off;
+                *g[i] = grads ? grads + off : NULL;
+                off += sizes[i];
+            }
+        }
+    return off;
+}
+
+/* arena_floats that turns exhaustion of a real arena into a status (a measuring arena always
+ * returns NULL, which is expected there). */
+static StatusCode take(Arena *a, float **p, size_t count, Status *st)
+{
+    *p = arena_floats(a, count);
+    if (a->base && !*p)
+        return status_fail(st, TK_ENOMEM, "rnn: arena of %zu bytes too small", a->capacity);
+    return TK_OK;
+}
+
+StatusCode rnn_plan(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status *st)
+{
+    if (T < 1 || B < 1 || r->layers < 1 || r->layers > RNN_MAX_LAYERS || r->dirs < 1 ||
+        r->dirs > 2)
+        return status_fail(st, TK_EINVAL, "rnn: bad sizes (T %d, batch %d, %d layers, %d dirs)",
+                           T, B, r->layers, r->dirs);
+    memset(b, 0, sizeof *b);
+    b->T = T;
+    b->B = B;
+    const size_t tb = (size_t)T * B, H = (size_t)r->hidden, G = (size_t)rnn_gate_count(r->kind);
+    const size_t out = tb * r->dirs * H;
+    StatusCode rc = TK_OK;
+    for (int l = 0; l < r->layers && !rc; l++) {
+        rc = take(a, &b->out[l], out, st);
+        for (int d = 0; d < r->dirs && !rc; d++) {
+            rc = take(a, &b->tape[l][d].gates, tb * G * H, st);
+            if (!rc)
+                rc = take(a, &b->tape[l][d].cell, tb * H, st);
+            if (!rc && r->kind == RNN_LSTM)
+                rc = take(a, &b->tape[l][d].aux, tb * H, st);
+            if (!rc)
+                rc = take(a, &b->tape[l][d].w_hh_t, G * H * H, st);
+        }
+    }
+    for (int d = 0; d < r->dirs && !rc; d++) {
+        RnnScratch *s = &b->scratch[d];
+        rc = take(a, &s->dgates, tb * G * H, st);
+        if (!rc && r->kind == RNN_GRU)
+            rc = take(a, &s->dgates_h, tb * G * H, st);
+        if (!rc)
+            rc = take(a, &s->dh, (size_t)B * H, st);
+        if (!rc && r->kind == RNN_LSTM)
+            rc = take(a, &s->dc, (size_t)B * H, st);
+        if (!rc && r->kind == RNN_LSTM)
+            rc = take(a, &s->dbias, G * H, st);
+    }
+    for (int i = 0; i < 2 && !rc && r->layers > 1; i++)
+        rc = take(a, &b->dout[i], out, st);
+    return rc;
+}
+
+/* Threads for the directions of one layer: both at once when OpenMP has two to give. */
+static int direction_threads(const Rnn *r)
+{
+    return r->dirs > 1 && !omp_in_parallel() && omp_get_max_threads() > 1 ? 2 : 1;
+}
+
+void rnn_forward(const Rnn *r, RnnBuffers *b, const float *x, int T, int B)
+{
+    const int H = r->hidden, ldy = r->dirs * H;
+    const float *in = x;
+    int in_dim = r->input;
+    for (int l = 0; l < r->layers; l++) {
+#pragma omp parallel for num_threads(direction_threads(r)) schedule(static, 1)
+        for (int d = 0; d < r->dirs; d++) {
+            if (r->kind == RNN_LSTM)
+                lstm_dir_forward(&r->w[l][d], &b->tape[l][d], in, in_dim, b->out[l] + d * H, ldy,
+                                 T, B, in_dim, H, d);
+            else
+                gru_dir_forward(&r->w[l][d], &b->tape[l][d], in, in_dim, b->out[l] + d * H, ldy, T,
+                                B, in_dim, H, d);
+        }
+        in = b->out[l];
+        in_dim = ldy;
+    }
+}
+
+void rnn_backward(const Rnn *r, RnnBuffers *b, const float *x, const float *dy, float *dx, int T,
+                  int B)
+{
+    const int H = r->hidden, ldy = r->dirs * H, G = rnn_gate_count(r->kind) * H;
+    const float *dcur = dy;
+    for (int l = r->layers - 1; l >= 0; l--) {
+        const float *in = l == 0 ? x : b->out[l - 1];
+        const int in_dim = l == 0 ? r->input : ldy;
+#pragma omp parallel for num_threads(direction_threads(r)) schedule(static, 1)
+        for (int d = 0; d < r->dirs; d++) {
+            if (r->kind == RNN_LSTM)
+                lstm_dir_backward(&r->w[l][d], &b->tape[l][d], &b->scratch[d], in, in_dim,
+                                  b->out[l] + d * H, ldy, dcur + d * H, T, B, in_dim, H, d);
+            else
+                gru_dir_backward(&r->w[l][d], &b->tape[l][d], &b->scratch[d], in, in_dim,
+                                 b->out[l] + d * H, ldy, dcur + d * H, T, B, in_dim, H, d);
+        }
+        float *dprev = l == 0 ? dx : b->dout[(r->layers - 1 - l) % 2];
+        if (!dprev)
+            continue;
+        /* d(input) [T*B x I] = sum over directions of dgates [T*B x G] W_ih [G x I] */
+        for (int d = 0; d < r->dirs; d++)
+            sgemm(GEMM_N, GEMM_N, T * B, in_dim, G, 1.0f, b->scratch[d].dgates, G,
+                  r->w[l][d].w_ih, in_dim, d ? 1.0f : 0.0f, dprev, in_dim);
+        dcur = dprev;
+    }
+}
+
+const float *rnn_output(const Rnn *r, const RnnBuffers *b) { return b->out[r->layers - 1]; }
