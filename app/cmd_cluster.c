@@ -1,8 +1,8 @@
 /* cmd_cluster.c — `takt cluster DATA.csv --method M -o labels.csv`: clusters the rows of a
  * numeric CSV with k-means (k given, or chosen by the elbow), DBSCAN, mean-shift or
  * hierarchical agglomeration, writes one label per row (-1 = noise), prints the cluster
- * sizes, and on request draws the elbow curve, the dendrogram, and a t-SNE map of the rows
- * coloured by cluster. */
+ * sizes, and on request draws the elbow curve, the k-distance curve, the dendrogram, and a
+ * t-SNE map of the rows coloured by cluster. */
 #include "../cluster/cluster.h"
 #include "app.h"
 
@@ -23,11 +23,11 @@ typedef enum { METHOD_KMEANS, METHOD_DBSCAN, METHOD_MEANSHIFT, METHOD_HIERARCHIC
 static const char *const method_names[] = {"kmeans", "dbscan", "meanshift", "hierarchical"};
 
 typedef struct {
-    const char *data, *out, *plot, *elbow, *dendrogram, *ignore;
+    const char *data, *out, *plot, *elbow, *dendrogram, *kdist, *ignore;
     Method method;
     int k;              /* 0 = auto */
     int k_max, n_init, min_samples, bin_seeding;
-    double eps;         /* NAN = not given */
+    double eps;         /* NAN = not given, INFINITY = auto (the k-distance knee) */
     double bandwidth;   /* NAN = auto */
     double perplexity;  /* 0 = min(30, (n - 1) / 3) */
     Linkage linkage;
@@ -45,7 +45,8 @@ static void cluster_usage(void) {
            "                      and hierarchical (required)\n"
            "  --k-max N           largest k the elbow tries (%d)\n"
            "  --n-init N          k-means runs from different seeds, best kept (%d)\n"
-           "  --eps E             DBSCAN radius, > 0 (required for dbscan)\n"
+           "  --eps E|auto        DBSCAN radius, > 0 (required for dbscan; auto: the knee of\n"
+           "                      the sorted k-distance curve, k = min-samples - 1)\n"
            "  --min-samples M     DBSCAN core point neighbours, itself included (%d)\n"
            "  --bandwidth B|auto  mean-shift radius (auto: scikit-learn's estimate_bandwidth)\n"
            "  --bin-seeding       mean-shift seeds from a grid instead of every row\n"
@@ -54,10 +55,11 @@ static void cluster_usage(void) {
            "  --ignore A,B        more columns that are not features (label, seq_id, frame\n"
            "                      and time_s never are)\n"
            "  --plot FILE.png     t-SNE map of the rows coloured by cluster (the data itself\n"
-           "                      when it has 2 columns)\n"
+           "                      when it has 1 or 2 feature columns)\n"
            "  --perplexity P      t-SNE perplexity for --plot (min(30, (rows - 1) / 3))\n"
            "  --elbow FILE.png    inertia for k = 1..k-max with the chosen k marked (kmeans)\n"
-           "  --dendrogram FILE.png   the merge tree with the cut marked (hierarchical)\n",
+           "  --dendrogram FILE.png   the merge tree with the cut marked (hierarchical)\n"
+           "  --kdist FILE.png    sorted k-distance curve with the suggested eps (dbscan)\n",
            DEFAULT_K_MAX, DEFAULT_N_INIT, DEFAULT_MIN_SAMPLES);
 }
 
@@ -88,7 +90,7 @@ static int parse_args(int argc, char **argv, ClusterArgs *a) {
         static const char *const with_value[] = {
             "-o", "--method", "--k", "--k-max", "--n-init", "--eps", "--min-samples",
             "--bandwidth", "--linkage", "--seed", "--ignore", "--plot", "--perplexity",
-            "--elbow", "--dendrogram", NULL};
+            "--elbow", "--dendrogram", "--kdist", NULL};
         int known = 0;
         for (int w = 0; with_value[w]; w++)
             known |= !strcmp(o, with_value[w]);
@@ -104,6 +106,8 @@ static int parse_args(int argc, char **argv, ClusterArgs *a) {
             a->elbow = v;
         } else if (!strcmp(o, "--dendrogram")) {
             a->dendrogram = v;
+        } else if (!strcmp(o, "--kdist")) {
+            a->kdist = v;
         } else if (!strcmp(o, "--ignore")) {
             a->ignore = v;
         } else if (!strcmp(o, "--method")) {
@@ -128,7 +132,10 @@ static int parse_args(int argc, char **argv, ClusterArgs *a) {
             rc = app_parse_int(CLUSTER_VERB, o, v, 1, 1000, &a->n_init);
         } else if (!strcmp(o, "--eps")) {
             a->eps_opt = o;
-            rc = app_parse_double(CLUSTER_VERB, o, v, &a->eps);
+            if (!strcmp(v, "auto"))
+                a->eps = INFINITY;
+            else
+                rc = app_parse_double(CLUSTER_VERB, o, v, &a->eps);
         } else if (!strcmp(o, "--min-samples")) {
             a->ms_opt = o;
             rc = app_parse_int(CLUSTER_VERB, o, v, 1, 1000000, &a->min_samples);
@@ -164,6 +171,7 @@ static int parse_args(int argc, char **argv, ClusterArgs *a) {
                             : m != METHOD_HIERARCHICAL && a->link_opt  ? a->link_opt
                             : m != METHOD_KMEANS && a->elbow           ? "--elbow"
                             : m != METHOD_HIERARCHICAL && a->dendrogram ? "--dendrogram"
+                            : m != METHOD_DBSCAN && a->kdist           ? "--kdist"
                                                                        : NULL;
     if (misplaced)
         return app_usage_error(CLUSTER_VERB, "%s does not apply to --method %s", misplaced,
@@ -260,14 +268,59 @@ static StatusCode run_kmeans(const ClusterArgs *a, const Features *f, int *label
     return TK_OK;
 }
 
+/* The distance of every row to its k-th nearest other row, sorted decreasing: its knee (the
+ * elbow rule) separates the dense rows from the noise, and suggests eps. */
+static StatusCode kdistance_eps(const ClusterArgs *a, const Features *f, double *eps,
+                                Status *st) {
+    const int k = a->min_samples > 1 ? a->min_samples - 1 : 1;
+    if (k >= f->n)
+        return status_fail(st, TK_EINVAL, "%s: the k-distance needs more than %d rows (has %d)",
+                           a->data, k, f->n);
+    float *dist = malloc(sizeof *dist * (size_t)f->n);
+    double *curve = malloc(sizeof *curve * (size_t)f->n);
+    StatusCode code = dist && curve ? dbscan_kdistance(f->x, f->n, f->d, k, dist, st)
+                                    : status_fail(st, TK_ENOMEM, "out of memory");
+    if (code == TK_OK) {
+        for (int i = 0; i < f->n; i++)
+            curve[i] = dist[i];
+        const int knee = elbow_knee(curve, f->n);
+        *eps = curve[knee - 1];
+        printf("k-distance (k = %d): knee at row %d of %d suggests eps %.6g\n", k, knee, f->n,
+               *eps);
+        if (a->kdist) {
+            char mark[64], y_label[64];
+            snprintf(mark, sizeof mark, "eps = %.4g", *eps);
+            snprintf(y_label, sizeof y_label, "distance to neighbour %d", k);
+            PlotSeries s = {NULL, NULL, curve, f->n, f->n <= 200};
+            LinePlotOptions o = {{0, 0, "DBSCAN: sorted k-distances", "rows, by decreasing "
+                                  "distance", y_label}, 0, knee, mark};
+            code = plot_lines(a->kdist, &o, &s, 1, st);
+        }
+    } else {
+        code = app_status_prefix(st, a->data);
+    }
+    free(dist);
+    free(curve);
+    return code;
+}
+
 static StatusCode run_dbscan(const ClusterArgs *a, const Features *f, int *labels, Status *st) {
-    if (!(a->eps > 0))
-        return status_fail(st, TK_EINVAL, "--eps %g: the DBSCAN radius must be > 0", a->eps);
-    DbscanParams p = {a->eps, a->min_samples};
+    double eps = a->eps;
+    if (!(eps > 0))
+        return status_fail(st, TK_EINVAL, "--eps %g: the DBSCAN radius must be > 0", eps);
+    if (isinf(eps) || a->kdist) {
+        double suggested = eps;
+        StatusCode code = kdistance_eps(a, f, &suggested, st);
+        if (code != TK_OK)
+            return code;
+        if (isinf(eps))
+            eps = suggested;
+    }
+    DbscanParams p = {eps, a->min_samples};
     int n_clusters = 0;
     if (dbscan_fit(f->x, f->n, f->d, &p, labels, &n_clusters, NULL, st) != TK_OK)
         return app_status_prefix(st, a->data);
-    printf("DBSCAN: eps %g, min_samples %d: %d clusters\n", a->eps, a->min_samples, n_clusters);
+    printf("DBSCAN: eps %g, min_samples %d: %d clusters\n", eps, a->min_samples, n_clusters);
     return TK_OK;
 }
 
@@ -362,6 +415,21 @@ static void print_sizes(const int *labels, int n) {
 static StatusCode cluster_plot(const ClusterArgs *a, const Features *f, const int *labels,
                                Status *st) {
     char title[256];
+    if (f->d == 1) {
+        /* One feature: its value against the row number. */
+        float *xy = malloc(sizeof *xy * 2 * (size_t)f->n);
+        if (!xy)
+            return status_fail(st, TK_ENOMEM, "out of memory for the plot of %d rows", f->n);
+        for (int i = 0; i < f->n; i++) {
+            xy[2 * i] = (float)i;
+            xy[2 * i + 1] = f->x[i];
+        }
+        snprintf(title, sizeof title, "%s clusters", method_names[a->method]);
+        PlotStyle style = {0, 0, title, "row", f->table.names[f->columns[0]]};
+        StatusCode code = plot_scatter(a->plot, &style, xy, f->n, labels, NULL, 0, st);
+        free(xy);
+        return code;
+    }
     if (f->d == 2) {
         snprintf(title, sizeof title, "%s clusters", method_names[a->method]);
         PlotStyle style = {0, 0, title, f->table.names[f->columns[0]],

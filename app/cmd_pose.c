@@ -289,8 +289,9 @@ static void print_summary(const PoseArgs *a, const PoseSummary *s, int threads)
     } else {
         fprintf(stderr,
                 "takt pose: %ld frames, %ld with a pose, %ld bad frames skipped; %.1f fps "
-                "(%s model, %d threads, detector on %ld frames, peak memory %.0f MB) -> %s\n",
-                s->frames, s->with_pose, s->bad, fps, a->model, threads, s->detector_runs, rss_mb,
+                "(%s model, %d thread%s, detector on %ld frames, peak memory %.0f MB) -> %s\n",
+                s->frames, s->with_pose, s->bad, fps, a->model, threads, threads == 1 ? "" : "s",
+                s->detector_runs, rss_mb,
                 a->output);
     }
 }

@@ -293,5 +293,9 @@ const BenchEntry bench_registry[] = {
     {"dbscan", "workload C: DBSCAN eps 7 on blobs32 beside scikit-learn", bench_dbscan},
     {"meanshift", "workload C: mean-shift (quantile 0.05) on blobs32 beside scikit-learn", bench_meanshift},
     {"hierarchical", "workload C: Ward linkage on blobs32 beside fastcluster", bench_hierarchical},
+    {"tsne", "workload C: Barnes-Hut t-SNE on blobs32 2k/20k beside scikit-learn", bench_tsne},
+    {"knn", "workload C: 1-NN on mtm6, single-row and batched, beside scikit-learn", bench_knn},
+    {"svm", "workload C: linear SVMs on mtm6 beside LinearSVC and SVC(linear)", bench_svm},
+    {"csv", "CSV reader on a keypoints file, whole and streamed, beside numpy.loadtxt", bench_csv},
 };
 const int bench_registry_count = sizeof bench_registry / sizeof bench_registry[0];

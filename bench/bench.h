@@ -94,4 +94,11 @@ StatusCode bench_dbscan(const BenchConfig *cfg, Status *st);
 StatusCode bench_meanshift(const BenchConfig *cfg, Status *st);
 StatusCode bench_hierarchical(const BenchConfig *cfg, Status *st);
 
+/* Workload C's t-SNE on blobs32 2k/20k and KNN / linear SVM on mtm6 beside scikit-learn
+ * (bench_tsne_knn.c). */
+StatusCode bench_tsne(const BenchConfig *cfg, Status *st);
+StatusCode bench_knn(const BenchConfig *cfg, Status *st);
+StatusCode bench_svm(const BenchConfig *cfg, Status *st);
+StatusCode bench_csv(const BenchConfig *cfg, Status *st);
+
 #endif

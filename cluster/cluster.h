@@ -95,6 +95,9 @@ StatusCode dbscan_fit(const float *x, int n, int d, const DbscanParams *p, int *
 /* Distance of every row to its k-th nearest other row, sorted decreasing (caller's, n): the
  * k-distance curve whose knee suggests eps for min_samples = k + 1. */
 StatusCode dbscan_kdistance(const float *x, int n, int d, int k, float *dist, Status *st);
+/* eps at the knee (elbow_knee's rule) of the (min_samples - 1)-distance curve. */
+StatusCode dbscan_suggest_eps(const float *x, int n, int d, int min_samples, double *eps,
+                              Status *st);
 
 /* ---------------------------------------------------------------- mean-shift */
 
@@ -228,16 +231,15 @@ StatusCode split_stratified_kfold(const int *y, int n, int k, uint64_t seed, int
 
 typedef struct {
     int begin, end;    /* rows [begin, end) of the tree order */
-    int dim;           /* split dimension; -1 for a leaf */
-    double split;      /* rows of the left child have x[dim] <= split */
-    int left, right;   /* child nodes */
+    int left, right;   /* child nodes; -1 for a leaf */
 } KdNode;
 
 typedef struct {
     int n, d, leaf_size, node_count;
-    double *points;    /* n x d in tree order, owned */
+    float *points;     /* n x d in tree order, owned */
     int *index;        /* tree order -> original row, owned */
     KdNode *nodes;     /* owned */
+    float *box;        /* node_count x 2d: the lower, then the upper corner of the node's rows */
 } KdTree;
 
 /* Splits on the dimension of widest spread at the median (scikit-learn's rule); d <= 64. */
@@ -274,10 +276,11 @@ void vptree_free(VpTree *t);
 /* ---------------------------------------------------------------- quadtree (Barnes-Hut) */
 
 typedef struct {
-    double cx, cy;           /* barycentre of the points below */
+    double sx, sy;           /* sums of the coordinates of the points below */
     double x0, y0, x1, y1;   /* cell bounds */
     int size;                /* points below (duplicates included) */
     int child[4];            /* -1 when absent; all -1 for a leaf */
+    int cell;                /* its place in the flattened cells */
 } QuadNode;
 
 /* The tree flattened in depth-first order for the force pass: a cell's subtree is the cells
@@ -295,17 +298,32 @@ typedef struct {
     int count, capacity;
     QuadCell *cells;         /* count of them, owned, same growth */
     int cell_capacity;
+    int *keys;               /* quadtree_order's working memory, owned, same growth */
+    int key_capacity;
 } QuadTree;
 
-/* Rebuilds the tree over n 2-D points (n x 2, float), reusing the node storage. Points closer
- * than 1e-6 in both coordinates share a leaf (scikit-learn's duplicate rule). */
-StatusCode quadtree_build(QuadTree *t, const float *y, int n, Status *st);
+/* Rebuilds the tree over n 2-D points (n x 2, float), reusing the node storage, inserting them
+ * in `order` (n indices, or NULL for 0..n-1: an order that keeps neighbours together keeps the
+ * insertions in cache). Points closer than 1e-6 in both coordinates share a leaf
+ * (scikit-learn's duplicate rule). */
+StatusCode quadtree_build(QuadTree *t, const float *y, int n, const int *order, Status *st);
 /* Barnes-Hut repulsion on one point: sum over summarised cells (leaves, or cells whose
  * squared width / squared distance < theta2) of size * q^2 * (p - barycentre) into force[2],
  * and of size * q into *sum_q, with q = 1 / (1 + squared distance); the point's own leaf is
  * skipped. Thread-safe. */
 void quadtree_repulsion(const QuadTree *t, const float *p, double theta2, double *force,
                         double *sum_q);
+/* The same for QT_GROUP points at once (p: QT_GROUP x 2), walking the union of the cells they
+ * need: a cell is summarised only when the criterion holds for every one of them, so each is
+ * treated at least as finely as alone. force: QT_GROUP x 2, sum_q: QT_GROUP; float arithmetic
+ * (as scikit-learn's), an AVX2 kernel when simd_active() allows, else its scalar twin (the same
+ * bits). */
+#define QT_GROUP 8
+void quadtree_repulsion_group(const QuadTree *t, const float *p, float theta2, double *force,
+                              double *sum_q);
+/* The n points (those of the last build) in depth-first leaf order, so that consecutive ones
+ * are close: groups of them share most of their cells. order: caller's, n. */
+StatusCode quadtree_order(QuadTree *t, const float *y, int n, int *order, Status *st);
 void quadtree_free(QuadTree *t);
 
 /* ---------------------------------------------------------------- KNN classifier */

@@ -300,3 +300,24 @@ StatusCode dbscan_kdistance(const float *x, int n, int d, int k, float *dist, St
     box_free(&t);
     return TK_OK;
 }
+
+StatusCode dbscan_suggest_eps(const float *x, int n, int d, int min_samples, double *eps,
+                              Status *st)
+{
+    if (min_samples < 2)
+        return status_fail(st, TK_EINVAL, "suggest eps: min_samples = %d, must be >= 2",
+                           min_samples);
+    float *dist = malloc((size_t)n * sizeof *dist);
+    double *curve = malloc((size_t)n * sizeof *curve);
+    StatusCode rc = TK_OK;
+    if (!dist || !curve)
+        rc = status_fail(st, TK_ENOMEM, "suggest eps: cannot allocate %d distances", n);
+    else if ((rc = dbscan_kdistance(x, n, d, min_samples - 1, dist, st)) == TK_OK) {
+        for (int i = 0; i < n; i++)
+            curve[i] = dist[i];
+        *eps = curve[elbow_knee(curve, n) - 1];
+    }
+    free(dist);
+    free(curve);
+    return rc;
+}

@@ -83,7 +83,11 @@ typedef struct {
     int *size;        /* 0 once merged away */
     double *centroid; /* ward: n x d */
     float *centroid_t; /* ward: the same rounded to float and transposed (d x n), so a scan
-                        * runs along clusters in SIMD lanes */
+                        * runs along clusters in SIMD lanes; column s holds the cluster in
+                        * slot s, and the m active clusters fill slots 0..m-1 */
+    float *slot_size;  /* ward: n, the size of the cluster in each slot */
+    int *slot_of, *id_of; /* ward: cluster -> slot, slot -> cluster */
+    int m;             /* ward: active clusters */
     double *D;        /* complete / average: condensed, n(n-1)/2 */
 } Clusters;
 
@@ -94,12 +98,13 @@ static double cost(const Clusters *c, int a, int b)
 {
     if (c->method == LINKAGE_WARD) {
         const float *ct = c->centroid_t;
+        const int sa = c->slot_of[a], sb = c->slot_of[b];
         float s = 0.0f;
         for (int j = 0; j < c->d; j++) {
-            const float t = ct[(size_t)j * c->n + a] - ct[(size_t)j * c->n + b];
+            const float t = ct[(size_t)j * c->n + sa] - ct[(size_t)j * c->n + sb];
             s += t * t;
         }
-        const float na = (float)c->size[a], nb = (float)c->size[b];
+        const float na = c->slot_size[sa], nb = c->slot_size[sb];
         return 2.0f * na * nb / (na + nb) * s;
     }
     return c->D[condensed_index(c->n, a, b)];
@@ -119,36 +124,41 @@ static double merge_height(const Clusters *c, int a, int b, double chain_cost)
  * scan is a few microseconds, less than waking a second thread for it. */
 static int nearest_ward(const Clusters *c, int x, double *best_cost)
 {
-    const int n = c->n, d = c->d;
-    const float nx = (float)c->size[x];
+    const int n = c->n, d = c->d, m = c->m, xs = c->slot_of[x];
+    const float nx = c->slot_size[xs];
     float best = INFINITY;
     int arg = -1;
-    for (int i0 = 0; i0 < n; i0 += SCAN_LANES) {
-        const int m = i0 + SCAN_LANES < n ? SCAN_LANES : n - i0;
+    for (int s0 = 0; s0 < m; s0 += SCAN_LANES) {
+        const int lanes = s0 + SCAN_LANES < m ? SCAN_LANES : m - s0;
         float acc[SCAN_LANES] = {0};
-        if (m == SCAN_LANES) { /* a fixed width keeps acc in registers across dimensions */
+        if (lanes == SCAN_LANES) { /* a fixed width keeps acc in registers across dimensions */
             for (int j = 0; j < d; j++) {
-                const float *row = c->centroid_t + (size_t)j * n + i0;
-                const float cj = c->centroid_t[(size_t)j * n + x];
+                const float *row = c->centroid_t + (size_t)j * n + s0;
+                const float cj = c->centroid_t[(size_t)j * n + xs];
                 for (int i = 0; i < SCAN_LANES; i++)
                     acc[i] += (cj - row[i]) * (cj - row[i]);
             }
+            const float *sz = c->slot_size + s0;
+            for (int i = 0; i < SCAN_LANES; i++)
+                acc[i] = 2.0f * nx * sz[i] / (nx + sz[i]) * acc[i];
         } else {
             for (int j = 0; j < d; j++) {
-                const float *row = c->centroid_t + (size_t)j * n + i0;
-                const float cj = c->centroid_t[(size_t)j * n + x];
-                for (int i = 0; i < m; i++)
+                const float *row = c->centroid_t + (size_t)j * n + s0;
+                const float cj = c->centroid_t[(size_t)j * n + xs];
+                for (int i = 0; i < lanes; i++)
                     acc[i] += (cj - row[i]) * (cj - row[i]);
             }
+            const float *sz = c->slot_size + s0;
+            for (int i = 0; i < lanes; i++)
+                acc[i] = 2.0f * nx * sz[i] / (nx + sz[i]) * acc[i];
         }
-        for (int i = 0; i < m; i++) {
-            const int ni = c->size[i0 + i];
-            if (ni == 0 || i0 + i == x)
+        for (int i = 0; i < lanes; i++) {
+            if (s0 + i == xs || acc[i] > best)
                 continue;
-            const float v = 2.0f * nx * (float)ni / (nx + (float)ni) * acc[i];
-            if (v < best) {
-                best = v;
-                arg = i0 + i;
+            const int id = c->id_of[s0 + i];
+            if (acc[i] < best || id < arg) {
+                best = acc[i];
+                arg = id;
             }
         }
     }
@@ -183,10 +193,19 @@ static void merge(Clusters *c, int x, int y)
     const int nx = c->size[x], ny = c->size[y];
     if (c->method == LINKAGE_WARD) {
         double *cx = c->centroid + (size_t)x * c->d, *cy = c->centroid + (size_t)y * c->d;
+        const int sy = c->slot_of[y], sx = c->slot_of[x], last = c->m - 1;
         for (int j = 0; j < c->d; j++) {
             cy[j] = (nx * cx[j] + ny * cy[j]) / (nx + ny);
-            c->centroid_t[(size_t)j * c->n + y] = (float)cy[j];
+            c->centroid_t[(size_t)j * c->n + sy] = (float)cy[j];
         }
+        c->slot_size[sy] = (float)(nx + ny);
+        /* x leaves: the last slot's cluster moves into its slot. */
+        for (int j = 0; j < c->d; j++)
+            c->centroid_t[(size_t)j * c->n + sx] = c->centroid_t[(size_t)j * c->n + last];
+        c->slot_size[sx] = c->slot_size[last];
+        c->id_of[sx] = c->id_of[last];
+        c->slot_of[c->id_of[sx]] = sx;
+        c->m--;
     } else {
         for (int i = 0; i < c->n; i++) {
             if (c->size[i] == 0 || i == x || i == y)
@@ -392,10 +411,13 @@ StatusCode hier_linkage(const float *x, int n, int d, Linkage method, double *Z,
     if (method == LINKAGE_WARD) {
         c.centroid = malloc((size_t)n * d * sizeof *c.centroid);
         c.centroid_t = malloc((size_t)n * d * sizeof *c.centroid_t);
+        c.slot_size = malloc((size_t)n * sizeof *c.slot_size);
+        c.slot_of = malloc((size_t)n * sizeof *c.slot_of);
+        c.id_of = malloc((size_t)n * sizeof *c.id_of);
     } else {
         c.D = malloc((size_t)n * (n - 1) / 2 * sizeof *c.D);
     }
-    if (!c.size || !chain || (!(c.centroid && c.centroid_t) && !c.D)) {
+    if (!c.size || !chain || (!(c.centroid && c.centroid_t && c.slot_size && c.slot_of && c.id_of) && !c.D)) {
         rc = status_fail(st, TK_ENOMEM, "linkage: cannot allocate for %d rows", n);
         goto done;
     }
@@ -406,6 +428,11 @@ StatusCode hier_linkage(const float *x, int n, int d, Linkage method, double *Z,
             c.centroid[i] = x[i];
             c.centroid_t[(i % d) * n + i / d] = x[i];
         }
+        for (int i = 0; i < n; i++) {
+            c.slot_size[i] = 1.0f;
+            c.slot_of[i] = c.id_of[i] = i;
+        }
+        c.m = n;
     } else {
 #pragma omp parallel for schedule(dynamic, 16)
         for (int i = 0; i < n; i++)
@@ -424,6 +451,9 @@ done:
     free(c.size);
     free(c.centroid);
     free(c.centroid_t);
+    free(c.slot_size);
+    free(c.slot_of);
+    free(c.id_of);
     free(c.D);
     free(chain);
     return rc;

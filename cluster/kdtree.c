@@ -1,10 +1,11 @@
 /* kdtree.c — exact k-nearest-neighbour search in low dimensions: a balanced kd-tree split at
- * the median of the widest dimension, searched nearest child first with the incremental
- * box distance of Arya & Mount ("Algorithms for fast vector quantization", 1993), so that a
- * subtree is pruned by its true distance to the query, not just the distance to one plane. */
+ * the median of the widest dimension, every node keeping the tight bounding box of its rows,
+ * searched nearer child first; a child is pruned when the distance from the query to its box
+ * exceeds the k-th best so far, which rules out more than the splitting planes alone. */
 #include "cluster.h"
 #include "neighbour_heap.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,40 +35,32 @@ static int count_nodes(int rows, int leaf_size)
 static int build_node(KdTree *t, const float *x, int begin, int end)
 {
     const int id = t->node_count++;
-    KdNode *node = &t->nodes[id];
-    node->begin = begin;
-    node->end = end;
-    node->dim = -1;
-    node->left = node->right = -1;
-    node->split = 0;
-    if (end - begin <= t->leaf_size)
-        return id;
+    const int d = t->d;
+    float *lo = t->box + (size_t)id * 2 * d, *hi = lo + d;
     int dim = 0;
     float widest = -1;
-    for (int j = 0; j < t->d; j++) {
-        float lo = x[(size_t)t->index[begin] * t->d + j], hi = lo;
+    for (int j = 0; j < d; j++) {
+        lo[j] = hi[j] = x[(size_t)t->index[begin] * d + j];
         for (int i = begin + 1; i < end; i++) {
-            const float v = x[(size_t)t->index[i] * t->d + j];
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
+            const float v = x[(size_t)t->index[i] * d + j];
+            lo[j] = v < lo[j] ? v : lo[j];
+            hi[j] = v > hi[j] ? v : hi[j];
         }
-        if (hi - lo > widest) {
-            widest = hi - lo;
+        if (hi[j] - lo[j] > widest) {
+            widest = hi[j] - lo[j];
             dim = j;
         }
     }
-    SortKey key = {x, t->d, dim};
+    t->nodes[id] = (KdNode){begin, end, -1, -1};
+    if (end - begin <= t->leaf_size)
+        return id;
+    SortKey key = {x, d, dim};
     qsort_r(t->index + begin, (size_t)(end - begin), sizeof(int), compare_rows, &key);
     const int mid = begin + (end - begin) / 2;
-    /* Left rows are <= split and right rows >= split, so (q - split)^2 bounds both sides. */
-    const double split = x[(size_t)t->index[mid] * t->d + dim];
     const int left = build_node(t, x, begin, mid);
     const int right = build_node(t, x, mid, end);
-    node = &t->nodes[id];
-    node->dim = dim;
-    node->split = split;
-    node->left = left;
-    node->right = right;
+    t->nodes[id].left = left;
+    t->nodes[id].right = right;
     return id;
 }
 
@@ -83,10 +76,11 @@ StatusCode kdtree_build(KdTree *t, const float *x, int n, int d, int leaf_size, 
     t->d = d;
     t->leaf_size = leaf_size;
     const int nodes = count_nodes(n, leaf_size);
-    t->points = malloc((size_t)n * d * sizeof(double));
+    t->points = malloc((size_t)n * d * sizeof(float));
     t->index = malloc((size_t)n * sizeof(int));
     t->nodes = malloc((size_t)nodes * sizeof(KdNode));
-    if (!t->points || !t->index || !t->nodes) {
+    t->box = malloc((size_t)nodes * 2 * d * sizeof(float));
+    if (!t->points || !t->index || !t->nodes || !t->box) {
         kdtree_free(t);
         return status_fail(st, TK_ENOMEM, "kd-tree: cannot allocate for %d rows", n);
     }
@@ -99,17 +93,29 @@ StatusCode kdtree_build(KdTree *t, const float *x, int n, int d, int leaf_size, 
     return TK_OK;
 }
 
-/* rd is the squared distance from q to the node's cell, off[j] the per-dimension offsets that
- * make it up. A subtree is entered when its bound does not exceed the heap's worst, equality
+static double box_distance(const KdTree *t, int id, const double *q)
+{
+    const float *lo = t->box + (size_t)id * 2 * t->d, *hi = lo + t->d;
+    double s = 0;
+    /* At most one of below / above is positive. max(v, 0) is written (v + |v|) / 2, exact and
+     * branch-free: compare-and-branch forms mispredict about half the time here. */
+    for (int j = 0; j < t->d; j++) {
+        const double below = lo[j] - q[j], above = q[j] - hi[j];
+        const double out = 0.5 * (below + fabs(below) + above + fabs(above));
+        s += out * out;
+    }
+    return s;
+}
+
+/* A child is entered when its box distance does not exceed the heap's worst, equality
  * included, so that an equidistant lower row is never pruned. */
-static void search(const KdTree *t, int id, const double *q, double rd, double *off,
-                   NeighbourHeap *h)
+static void search(const KdTree *t, int id, const double *q, NeighbourHeap *h)
 {
     const KdNode *node = &t->nodes[id];
-    if (node->dim < 0) {
+    if (node->left < 0) {
         const int d = t->d;
         for (int i = node->begin; i < node->end; i++) {
-            const double *p = t->points + (size_t)i * d;
+            const float *p = t->points + (size_t)i * d;
             double s = 0;
             for (int j = 0; j < d; j++) {
                 const double diff = p[j] - q[j];
@@ -120,29 +126,23 @@ static void search(const KdTree *t, int id, const double *q, double rd, double *
         }
         return;
     }
-    const double diff = q[node->dim] - node->split;
-    const int near = diff < 0 ? node->left : node->right;
-    const int far = diff < 0 ? node->right : node->left;
-    search(t, near, q, rd, off, h);
-    const double old = off[node->dim];
-    const double rd_far = rd - old * old + diff * diff;
-    if (rd_far <= nheap_bound(h)) {
-        off[node->dim] = diff;
-        search(t, far, q, rd_far, off, h);
-        off[node->dim] = old;
-    }
+    const double dl = box_distance(t, node->left, q), dr = box_distance(t, node->right, q);
+    const int near = dl <= dr ? node->left : node->right;
+    const int far = dl <= dr ? node->right : node->left;
+    if ((dl <= dr ? dl : dr) <= nheap_bound(h))
+        search(t, near, q, h);
+    if ((dl <= dr ? dr : dl) <= nheap_bound(h))
+        search(t, far, q, h);
 }
 
 void kdtree_query(const KdTree *t, const float *q, int k, int *idx, double *sqdist)
 {
-    double qd[KDTREE_MAX_D], off[KDTREE_MAX_D];
-    for (int j = 0; j < t->d; j++) {
+    double qd[KDTREE_MAX_D];
+    for (int j = 0; j < t->d; j++)
         qd[j] = q[j];
-        off[j] = 0;
-    }
     NeighbourHeap h;
     nheap_init(&h, sqdist, idx, k);
-    search(t, 0, qd, 0.0, off, &h);
+    search(t, 0, qd, &h);
     nheap_sort(&h);
 }
 
@@ -151,5 +151,6 @@ void kdtree_free(KdTree *t)
     free(t->points);
     free(t->index);
     free(t->nodes);
+    free(t->box);
     memset(t, 0, sizeof *t);
 }

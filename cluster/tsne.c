@@ -269,6 +269,7 @@ typedef struct {
     double *repel;    /* 2n: Barnes-Hut sum of q^2 (y_i - y_j); exact, the same exactly */
     double *row_q;    /* n: sum_j q_ij (unnormalised) */
     double *row_err;  /* n */
+    int *order;       /* Barnes-Hut: n, the points in quadtree order */
 } Objective;
 
 /* grad (2n) and, when compute_error, *error = KL(P || Q) as sklearn's _kl_divergence_bh:
@@ -277,12 +278,32 @@ static StatusCode gradient_bh(Objective *o, const float *y, float exaggeration,
                               int compute_error, float *grad, double *error, Status *st)
 {
     const int n = o->n;
-    StatusCode rc = quadtree_build(&o->qt, y, n, st);
+    /* inserted in the previous iteration's tree order: neighbours arrive together */
+    StatusCode rc = quadtree_build(&o->qt, y, n, o->order, st);
+    if (rc == TK_OK)
+        rc = quadtree_order(&o->qt, y, n, o->order, st);
     if (rc != TK_OK)
         return rc;
-#pragma omp parallel for schedule(dynamic, 64)
-    for (int i = 0; i < n; i++)
-        quadtree_repulsion(&o->qt, y + 2 * i, o->theta2, o->repel + 2 * i, o->row_q + i);
+    /* Repulsion for groups of neighbouring points (one tree walk each); the last group is
+     * padded with its last point, whose copies are not stored. */
+    const int groups = (n + QT_GROUP - 1) / QT_GROUP;
+#pragma omp parallel for schedule(dynamic, 8)
+    for (int g = 0; g < groups; g++) {
+        float p[2 * QT_GROUP];
+        double force[2 * QT_GROUP], sq[QT_GROUP];
+        for (int l = 0; l < QT_GROUP; l++) {
+            const int at = g * QT_GROUP + l < n ? g * QT_GROUP + l : n - 1;
+            p[2 * l] = y[2 * o->order[at]];
+            p[2 * l + 1] = y[2 * o->order[at] + 1];
+        }
+        quadtree_repulsion_group(&o->qt, p, (float)o->theta2, force, sq);
+        for (int l = 0; l < QT_GROUP && g * QT_GROUP + l < n; l++) {
+            const int i = o->order[g * QT_GROUP + l];
+            o->repel[2 * i] = force[2 * l];
+            o->repel[2 * i + 1] = force[2 * l + 1];
+            o->row_q[i] = sq[l];
+        }
+    }
     double sum_q = 0;
     for (int i = 0; i < n; i++)
         sum_q += o->row_q[i];
@@ -486,8 +507,11 @@ StatusCode tsne_fit(const float *x, int n, int d, const TsneParams *p, float *em
     }
     float *work = malloc((size_t)6 * n * sizeof(float));
     double *sums = malloc((size_t)6 * n * sizeof(double));
-    if (rc == TK_OK && (!work || !sums))
+    o.order = malloc((size_t)n * sizeof(int));
+    if (rc == TK_OK && (!work || !sums || !o.order))
         rc = status_fail(st, TK_ENOMEM, "t-SNE: cannot allocate the optimiser for %d rows", n);
+    for (int i = 0; rc == TK_OK && i < n; i++)
+        o.order[i] = i;
     if (rc == TK_OK)
         rc = pca_init(x, n, d, embedding, st);
     if (rc == TK_OK) {
@@ -518,5 +542,6 @@ StatusCode tsne_fit(const float *x, int n, int d, const TsneParams *p, float *em
     free(dense);
     free(work);
     free(sums);
+    free(o.order);
     return rc;
 }

@@ -11,7 +11,8 @@
  * the correctly rounded float that strtof would give.
  *
  * Text columns named by the caller but absent from the header are not an error: callers pass
- * the columns that may hold text ("label") and look the column up with csv_column. */
+ * the columns that may hold text ("label") and look the column up with csv_column. The quote
+ * character refused is RFC 4180's double quote; an apostrophe is ordinary text. */
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -216,7 +217,7 @@ static StatusCode read_header(CsvReader *r, const char *const *text_columns, Sta
     if (!got)
         return status_fail(st, TK_EFORMAT, "%s: empty file (no header line)", r->path);
     size_t len = (size_t)(end - line);
-    if (memchr(line, '"', len) || memchr(line, '\'', len))
+    if (memchr(line, '"', len))
         return status_fail(st, TK_EFORMAT,
                            "%s: line %ld: quote character in the header (quoting is not "
                            "supported)", r->path, r->line);
@@ -351,7 +352,7 @@ StatusCode csv_reader_next(CsvReader *r, float *values, const char **text, int *
             first++;
         while (last > first && is_blank(last[-1]))
             last--;
-        if (memchr(first, '"', (size_t)(last - first)) || memchr(first, '\'', (size_t)(last - first)))
+        if (memchr(first, '"', (size_t)(last - first)))
             return cell_error(r, c, first, last,
                               "quote character (quoting is not supported) in", st);
         if (r->is_text[c]) {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <stb/stb_image.h>
 
@@ -77,7 +78,8 @@ StatusCode image_load(Image *img, const char *path, Status *st)
     unsigned char *buf = NULL;
     StatusCode rc = TK_OK;
     long size = -1;
-    if (fseek(fp, 0, SEEK_END) == 0)
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode) && fseek(fp, 0, SEEK_END) == 0)
         size = ftell(fp);
     if (size < 0 || fseek(fp, 0, SEEK_SET) != 0) {
         rc = status_fail(st, TK_EIO, "%s: cannot read: not a regular file", path);

@@ -9,6 +9,10 @@
  *                in place, every field validated on open.
  *   CSV          numeric tables with a header line (keypoints, features, labels): read whole
  *                or streamed row by row; errors name the file, line and column.
+ *   BVH          motion capture files: joint tree, channels, frames; forward kinematics to
+ *                world joint positions and the raw rotation channels as features.
+ *   SeqSet       labelled sequence data sets (BVH class folders, labelled CSVs, keypoints
+ *                cut by segments), splits, fixed-length resampling, normalisation.
  *   PNG, plots   png_write_rgb (libpng); drawing on an Image and the plots takt writes
  *                (scatter, lines, heat map, dendrogram, timeline) with its own bitmap font.
  *
@@ -158,6 +162,158 @@ const char *csv_reader_name(const CsvReader *r, int col);
 StatusCode csv_reader_next(CsvReader *r, float *values, const char **text, int *got, Status *st);
 long csv_reader_line(const CsvReader *r); /* line number of the row just read */
 void csv_reader_close(CsvReader *r);
+
+/* ---------------------------------------------------------------- BVH (io/bvh.c)
+ *
+ * Biovision Hierarchy motion capture: HIERARCHY (ROOTs, JOINTs, End Sites, OFFSET, CHANNELS
+ * 3 or 6 in any order of X/Y/Zposition and X/Y/Zrotation), then MOTION (Frames:, Frame Time:,
+ * one line of numbers per frame). CRLF, tabs and blank lines are accepted; anything malformed
+ * (bad channel count, a frame line with the wrong number of values, fewer frames than
+ * declared, a non-number, unbalanced braces, a missing section) is TK_EFORMAT with the file,
+ * the line and what was expected.
+ *
+ * Forward kinematics (bvh_positions): a joint's rotation is the product of its rotation
+ * channels in the order listed (ZXY -> Rz·Rx·Ry, degrees); world position = parent position
+ * + parent world rotation · local translation, where the local translation is the OFFSET with
+ * each position channel replacing the OFFSET component of its axis. Joints come in file
+ * order, so a parent always precedes its children. */
+
+#define BVH_NAME_MAX 64
+
+typedef enum {
+    BVH_XPOSITION, BVH_YPOSITION, BVH_ZPOSITION, BVH_XROTATION, BVH_YROTATION, BVH_ZROTATION
+} BvhChannel;
+
+typedef struct {
+    char name[BVH_NAME_MAX];
+    int parent;              /* index of the parent joint, -1 for a ROOT */
+    double offset[3];
+    int n_channels;          /* 3 or 6 */
+    int first_channel;       /* column of its first channel in a motion row */
+    unsigned char channel[6]; /* BvhChannel, in the file's order */
+    int line;                /* where the joint is declared */
+} BvhJoint;
+
+typedef struct {
+    int parent;              /* the joint it ends */
+    double offset[3];
+} BvhEndSite;
+
+typedef struct {
+    char path[1024];
+    int n_joints, n_end_sites;
+    BvhJoint *joints;
+    BvhEndSite *end_sites;   /* in file order */
+    int n_channels;          /* values per frame: the sum of the joints' channels */
+    int n_frames;
+    double frame_time;       /* seconds */
+    float *motion;           /* n_frames x n_channels, as written (degrees, file units) */
+} Bvh;
+
+StatusCode bvh_read(Bvh *b, const char *path, Status *st);
+/* The same from text in memory; name is used in messages. */
+StatusCode bvh_parse(Bvh *b, const char *text, size_t size, const char *name, Status *st);
+void bvh_free(Bvh *b);
+int bvh_joint_index(const Bvh *b, const char *name); /* -1 when absent */
+/* Points per frame of bvh_positions: the joints, then (with_end_sites) the End Sites. */
+int bvh_point_count(const Bvh *b, int with_end_sites);
+/* World positions, out [n_frames x bvh_point_count x 3], in the file's units. */
+StatusCode bvh_positions(const Bvh *b, int with_end_sites, float *out, Status *st);
+/* The rotation channels alone (degrees, file order): out [n_frames x bvh_rotation_count]. */
+int bvh_rotation_count(const Bvh *b);
+void bvh_rotations(const Bvh *b, float *out);
+
+/* ---------------------------------------------------------------- sequence data sets
+ * (io/seqdata.c)
+ *
+ * Labelled variable-length sequences for the skeleton classifiers, from one of:
+ *   a folder per class of BVH files, DATA/<class>/NAME.bvh (HARNets' layout): classes are the
+ *     sub-folders holding .bvh files, sorted by name; files sorted by name; seq_id = position;
+ *   a labelled CSV of ../shared/data (seq_id,frame,label,x0,y0[,z0],...; the rows of one
+ *     seq_id contiguous, frames increasing, one label per sequence): class names from
+ *     labels.txt ("<id> <name>") and subjects from sequences.csv (its subject column) when
+ *     they are in the same folder;
+ *   BVH files listed by an index CSV (seq_id,file,label), as ../shared/data/bandai_namco_1;
+ *   a keypoints CSV of `takt pose` (frame,time_s,pose,x0,y0,z0,v0,...; features x,y[,z] of
+ *     every landmark, visibility left out) cut by a segments CSV (start_frame,end_frame,label,
+ *     frames inclusive; labels whole numbers = class ids, else names numbered in sorted order).
+ * Errors name the file and the line. */
+
+typedef struct {
+    int n_frames;
+    float *x;        /* n_frames x n_features */
+    int label;       /* class id, 0..n_classes-1 */
+    int seq_id;
+    int subject;     /* -1 when unknown */
+    char *source;    /* the file it came from (BVH and keypoints), NULL for a labelled CSV */
+} Sequence;
+
+typedef struct {
+    int n, n_features, n_classes;
+    Sequence *seqs;
+    char **class_names; /* n_classes */
+} SeqSet;
+
+/* Per-frame features of a BVH file: world joint positions by forward kinematics (End Sites
+ * left out), every raw channel, the rotation channels only, or positions then rotations (what
+ * HARNets feeds its LSTM: bvh-converter's position and rotation CSVs side by side). */
+typedef enum {
+    SEQ_BVH_POSITIONS, SEQ_BVH_CHANNELS, SEQ_BVH_ROTATIONS, SEQ_BVH_POSITIONS_ROTATIONS
+} SeqBvhFeatures;
+
+int seq_bvh_feature_count(const Bvh *b, SeqBvhFeatures features);
+/* out [n_frames x seq_bvh_feature_count] */
+StatusCode seq_bvh_features(const Bvh *b, SeqBvhFeatures features, float *out, Status *st);
+
+StatusCode seqset_load_bvh_folder(SeqSet *s, const char *dir, SeqBvhFeatures features,
+                                  Status *st);
+StatusCode seqset_load_labelled_csv(SeqSet *s, const char *path, Status *st);
+/* BVH files listed by an index CSV (seq_id,file,label[,subject], other columns ignored, e.g.
+ * ../shared/data/bandai_namco_1/sequences.csv), read from bvh_dir (NULL: the index's folder);
+ * class names from labels.txt beside the index. */
+StatusCode seqset_load_bvh_index(SeqSet *s, const char *index_csv, const char *bvh_dir,
+                                 SeqBvhFeatures features, Status *st);
+StatusCode seqset_load_keypoints(SeqSet *s, const char *keypoints_csv, const char *segments_csv,
+                                 int xy_only, Status *st);
+/* A folder: BVH folder; anything else: labelled CSV. */
+StatusCode seqset_load(SeqSet *s, const char *path, SeqBvhFeatures features, Status *st);
+void seqset_free(SeqSet *s);
+
+/* is_val[n]: 1 = validation. Cross-subject: odd subjects train, even subjects validate. */
+StatusCode seqset_split_even_subjects(const SeqSet *s, unsigned char *is_val, Status *st);
+/* The seq_ids listed in path (separated by spaces, commas or lines; '#' starts a comment
+ * line) validate, the others train. */
+StatusCode seqset_split_file(const SeqSet *s, const char *path, unsigned char *is_val,
+                             Status *st);
+
+/* To T time steps: linear interpolation at T evenly spaced points from the first frame to the
+ * last (numpy.interp at numpy.linspace(0, n_frames - 1, T)), or the first T frames with the
+ * last one repeated when the sequence is shorter (HARNets reads the first 200 rows). */
+typedef enum { SEQ_FIT_RESAMPLE, SEQ_FIT_CROP } SeqFit;
+
+void seq_resample(const float *x, int n_frames, int F, int T, float *out); /* n_frames >= 1 */
+void seq_crop(const float *x, int n_frames, int F, int T, float *out);
+
+/* Per-feature x' = (x - shift) * scale, fitted on every frame of the training sequences:
+ * z-score (mean, population standard deviation) or min-max to [0, 1]. A feature (nearly)
+ * constant over those frames gets scale 0, so it maps to 0 everywhere. */
+typedef enum { SEQ_NORM_ZSCORE, SEQ_NORM_MINMAX } SeqNormKind;
+
+typedef struct {
+    SeqNormKind kind;
+    int n;
+    float *shift, *scale; /* owned, n each */
+} SeqNorm;
+
+/* Fits on the sequences with is_val[i] == 0 (all when is_val is NULL). */
+StatusCode seqnorm_fit(SeqNorm *m, const SeqSet *s, const unsigned char *is_val,
+                       SeqNormKind kind, Status *st);
+void seqnorm_apply(const SeqNorm *m, float *x, size_t rows);
+void seqnorm_free(SeqNorm *m);
+/* Sequences idx[0..n) fitted to T steps and normalised (norm may be NULL) into
+ * out [n, T, n_features], the layout the LSTM classifier takes. */
+void seqset_batch(const SeqSet *s, const int *idx, int n, int T, SeqFit fit,
+                  const SeqNorm *norm, float *out);
 
 /* ---------------------------------------------------------------- sha256 (FIPS 180-4) */
 

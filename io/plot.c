@@ -80,11 +80,11 @@ static void axis_linear(Axis *a, double lo, double hi, int integer, int loose, d
         lo -= d;
         hi += d;
     }
-    /* Padding never pushes non-negative data below zero (nor the reverse): an axis of
-     * counts or losses should not show negative values. */
+    /* On a loose axis, padding never pushes non-negative data below zero (nor the reverse):
+     * an axis of counts or losses should not show negative values. */
     const double span = hi - lo;
-    lo = lo >= 0 && lo - span * pad < 0 ? 0 : lo - span * pad;
-    hi = hi <= 0 && hi + span * pad > 0 ? 0 : hi + span * pad;
+    lo = loose && lo >= 0 && lo - span * pad < 0 ? 0 : lo - span * pad;
+    hi = loose && hi <= 0 && hi + span * pad > 0 ? 0 : hi + span * pad;
     double step = nice_number((hi - lo) / (PLOT_TARGET_TICKS - 1), 1);
     if (integer && step < 1)
         step = 1;
@@ -297,7 +297,7 @@ static StatusCode figure_save(Figure *f, const char *path, Status *st) {
 
 /* ---------------------------------------------------------------- legend */
 
-typedef enum { SWATCH_MARKER, SWATCH_LINE, SWATCH_BOX } SwatchKind;
+typedef enum { SWATCH_MARKER, SWATCH_LINE } SwatchKind;
 
 typedef struct {
     char name[LABEL_MAX];
@@ -334,8 +334,6 @@ static void draw_legend(Image *img, int x, int y, int max_y, const LegendEntry *
         const double sx = x + 6;
         if (e[i].kind == SWATCH_LINE)
             draw_line(img, sx + 2, cy, sx + LEGEND_SWATCH - 2, cy, 3.0, e[i].c);
-        else if (e[i].kind == SWATCH_BOX)
-            draw_rect(img, sx + 4, cy - 8, sx + LEGEND_SWATCH - 4, cy + 8, e[i].c, 1.0f);
         else
             draw_marker(img, sx + LEGEND_SWATCH / 2.0, cy, 5.0, e[i].shape, e[i].c);
         draw_text(img, sx + LEGEND_SWATCH + 8, cy - FONT_ASCENT * TEXT_SCALE / 2.0, e[i].name,

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,7 +43,8 @@ struct VideoSource {
     Chroma chroma;
     size_t frame_bytes;
     unsigned char *frame_buf;
-    float *chroma_rows; /* two padded rows (U, V) of vertically interpolated chroma */
+    float *chroma_rows; /* per thread, two padded rows (U, V) of vertically interpolated chroma */
+    int threads;        /* the thread count chroma_rows was sized for */
 };
 
 static int has_image_extension(const char *name)
@@ -191,7 +193,8 @@ static StatusCode parse_y4m_header(VideoSource *v, Status *st)
     size_t ch = v->chroma == CHROMA_420 ? (size_t)(h + 1) / 2 : (size_t)h;
     v->frame_bytes = luma + (v->chroma == CHROMA_MONO ? 0 : 2 * cw * ch);
     v->frame_buf = malloc(v->frame_bytes);
-    v->chroma_rows = malloc(2 * (cw + 4) * sizeof(float));
+    v->threads = omp_get_max_threads();
+    v->chroma_rows = malloc((size_t)v->threads * 2 * (cw + 4) * sizeof(float));
     if (!v->frame_buf || !v->chroma_rows)
         return status_fail(st, TK_ENOMEM, "%s: out of memory for a %dx%d frame", v->name, w, h);
     struct stat sb;
@@ -355,35 +358,42 @@ static void yuv_to_rgb(VideoSource *v, unsigned char *rgb)
     const unsigned char *U = Y + (size_t)w * h, *V = U + (size_t)cw * ch;
     float even[4], odd[4];
     chroma_weights(even, odd);
-    /* Rows of vertically interpolated chroma with two replicated samples at each end, so that
-     * the horizontal taps need no clamping. */
-    float *urow = v->chroma_rows + 2, *vrow = v->chroma_rows + (cw + 4) + 2;
-    for (int y = 0; y < h; y++) {
-        const float *wy = (y & 1) ? odd : even;
-        const int r0 = (y & 1) ? (y - 1) / 2 - 1 : y / 2 - 2;
-        const unsigned char *ur[4], *vr[4];
-        for (int k = 0; k < 4; k++) {
-            ur[k] = U + (size_t)clamp_index(r0 + k, ch) * cw;
-            vr[k] = V + (size_t)clamp_index(r0 + k, ch) * cw;
-        }
-        for (int x = 0; x < cw; x++) {
-            urow[x] = wy[0] * ur[0][x] + wy[1] * ur[1][x] + wy[2] * ur[2][x] + wy[3] * ur[3][x];
-            vrow[x] = wy[0] * vr[0][x] + wy[1] * vr[1][x] + wy[2] * vr[2][x] + wy[3] * vr[3][x];
-        }
-        urow[-2] = urow[-1] = urow[0];
-        vrow[-2] = vrow[-1] = vrow[0];
-        urow[cw] = urow[cw + 1] = urow[cw - 1];
-        vrow[cw] = vrow[cw + 1] = vrow[cw - 1];
-        const unsigned char *yrow = Y + (size_t)y * w;
-        unsigned char *out = rgb + 3 * (size_t)y * w;
-        for (int x = 0; x < w; x++) {
-            const float *wx = (x & 1) ? odd : even;
-            const int c0 = (x & 1) ? (x - 1) / 2 - 1 : x / 2 - 2;
-            const float u = wx[0] * urow[c0] + wx[1] * urow[c0 + 1] + wx[2] * urow[c0 + 2] +
-                            wx[3] * urow[c0 + 3];
-            const float vv = wx[0] * vrow[c0] + wx[1] * vrow[c0 + 1] + wx[2] * vrow[c0 + 2] +
-                             wx[3] * vrow[c0 + 3];
-            yuv_pixel(yrow[x], u, vv, out + 3 * x);
+    /* Rows are independent: split between threads, each with its own chroma rows, so the
+     * result is the same whatever the thread count. */
+#pragma omp parallel num_threads(v->threads)
+    {
+        /* Rows of vertically interpolated chroma with two replicated samples at each end, so
+         * that the horizontal taps need no clamping. */
+        float *urow = v->chroma_rows + (size_t)omp_get_thread_num() * 2 * (cw + 4) + 2;
+        float *vrow = urow + (cw + 4);
+#pragma omp for schedule(static)
+        for (int y = 0; y < h; y++) {
+            const float *wy = (y & 1) ? odd : even;
+            const int r0 = (y & 1) ? (y - 1) / 2 - 1 : y / 2 - 2;
+            const unsigned char *ur[4], *vr[4];
+            for (int k = 0; k < 4; k++) {
+                ur[k] = U + (size_t)clamp_index(r0 + k, ch) * cw;
+                vr[k] = V + (size_t)clamp_index(r0 + k, ch) * cw;
+            }
+            for (int x = 0; x < cw; x++) {
+                urow[x] = wy[0] * ur[0][x] + wy[1] * ur[1][x] + wy[2] * ur[2][x] + wy[3] * ur[3][x];
+                vrow[x] = wy[0] * vr[0][x] + wy[1] * vr[1][x] + wy[2] * vr[2][x] + wy[3] * vr[3][x];
+            }
+            urow[-2] = urow[-1] = urow[0];
+            vrow[-2] = vrow[-1] = vrow[0];
+            urow[cw] = urow[cw + 1] = urow[cw - 1];
+            vrow[cw] = vrow[cw + 1] = vrow[cw - 1];
+            const unsigned char *yrow = Y + (size_t)y * w;
+            unsigned char *out = rgb + 3 * (size_t)y * w;
+            for (int x = 0; x < w; x++) {
+                const float *wx = (x & 1) ? odd : even;
+                const int c0 = (x & 1) ? (x - 1) / 2 - 1 : x / 2 - 2;
+                const float u = wx[0] * urow[c0] + wx[1] * urow[c0 + 1] + wx[2] * urow[c0 + 2] +
+                                wx[3] * urow[c0 + 3];
+                const float vv = wx[0] * vrow[c0] + wx[1] * vrow[c0 + 1] + wx[2] * vrow[c0 + 2] +
+                                 wx[3] * vrow[c0 + 3];
+                yuv_pixel(yrow[x], u, vv, out + 3 * x);
+            }
         }
     }
 }

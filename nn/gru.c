@@ -13,14 +13,17 @@
 static inline int step_time(int k, int T, int reverse) { return reverse ? T - 1 - k : k; }
 
 void gru_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx, float *y,
-                     int ldy, int T, int B, int I, int H, int reverse)
+                     int ldy, int T, int x_steps, int B, int I, int H, int reverse)
 {
     const int G = 3 * H;
-    /* gates [T*B x 3H] = X W_ih^T + b_ih, with b_hh's r and z parts folded in */
-    sgemm(GEMM_N, GEMM_T, T * B, G, I, 1.0f, x, ldx, w->w_ih, I, 0.0f, tape->gates, G);
-    vec_add_bias(tape->gates, w->b_ih, T * B, G);
-    for (int row = 0; row < T * B; row++)
+    /* gates [T*B x 3H] = X W_ih^T + b_ih, with b_hh's r and z parts folded in (once for a
+     * constant input) */
+    const int rows = x_steps == 1 ? B : T * B;
+    sgemm(GEMM_N, GEMM_T, rows, G, I, 1.0f, x, ldx, w->w_ih, I, 0.0f, tape->gates, G);
+    vec_add_bias(tape->gates, w->b_ih, rows, G);
+    for (int row = 0; row < rows; row++)
         vec_add(tape->gates + (size_t)row * G, w->b_hh, 2 * (size_t)H);
+    rnn_repeat_steps(tape->gates, T, x_steps, (size_t)B * G);
 
     transpose_weights(w->w_hh, G, H, tape->w_hh_t);
     for (int k = 0; k < T; k++) {
@@ -55,7 +58,7 @@ void gru_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx
 }
 
 void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, const float *x,
-                      int ldx, const float *y, int ldy, const float *dy, int T, int B, int I,
+                      int ldx, const float *y, int ldy, const float *dy, int T, int x_steps, int B, int I,
                       int H, int reverse)
 {
     const int G = 3 * H;
@@ -91,8 +94,6 @@ void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, c
         if (tp >= 0) /* dh_prev += dgates_h [B x 3H] W_hh [3H x H] */
             rnn_matmul(dgh, G, w->w_hh, H, s->dh, H, B, G, H, 1);
     }
-    sgemm(GEMM_T, GEMM_N, G, I, T * B, 1.0f, s->dgates, G, x, ldx, 1.0f, w->dw_ih, I);
-    column_sums(w->db_ih, s->dgates, T * B, G);
     column_sums(w->db_hh, s->dgates_h, T * B, G);
     if (T > 1) {
         const size_t step = (size_t)B;
@@ -100,4 +101,7 @@ void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, c
         const float *hp = reverse ? y + step * ldy : y;
         sgemm(GEMM_T, GEMM_N, G, H, (T - 1) * B, 1.0f, dg, G, hp, ldy, 1.0f, w->dw_hh, H);
     }
+    const int rows = rnn_sum_steps(s->dgates, T, x_steps, B, G);
+    sgemm(GEMM_T, GEMM_N, G, I, rows, 1.0f, s->dgates, G, x, ldx, 1.0f, w->dw_ih, I);
+    column_sums(w->db_ih, s->dgates, rows, G);
 }

@@ -13,13 +13,15 @@
 static inline int step_time(int k, int T, int reverse) { return reverse ? T - 1 - k : k; }
 
 void lstm_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx, float *y,
-                      int ldy, int T, int B, int I, int H, int reverse)
+                      int ldy, int T, int x_steps, int B, int I, int H, int reverse)
 {
     const int G = 4 * H;
-    /* gates [T*B x 4H] = X [T*B x I] W_ih^T + b_ih + b_hh */
-    sgemm(GEMM_N, GEMM_T, T * B, G, I, 1.0f, x, ldx, w->w_ih, I, 0.0f, tape->gates, G);
-    vec_add_bias(tape->gates, w->b_ih, T * B, G);
-    vec_add_bias(tape->gates, w->b_hh, T * B, G);
+    /* gates [T*B x 4H] = X [T*B x I] W_ih^T + b_ih + b_hh (once for a constant input) */
+    const int rows = x_steps == 1 ? B : T * B;
+    sgemm(GEMM_N, GEMM_T, rows, G, I, 1.0f, x, ldx, w->w_ih, I, 0.0f, tape->gates, G);
+    vec_add_bias(tape->gates, w->b_ih, rows, G);
+    vec_add_bias(tape->gates, w->b_hh, rows, G);
+    rnn_repeat_steps(tape->gates, T, x_steps, (size_t)B * G);
 
     transpose_weights(w->w_hh, G, H, tape->w_hh_t);
     for (int k = 0; k < T; k++) {
@@ -54,7 +56,7 @@ void lstm_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ld
 }
 
 void lstm_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, const float *x,
-                       int ldx, const float *y, int ldy, const float *dy, int T, int B, int I,
+                       int ldx, const float *y, int ldy, const float *dy, int T, int x_steps, int B, int I,
                        int H, int reverse)
 {
     const int G = 4 * H;
@@ -86,17 +88,18 @@ void lstm_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, 
         if (tp >= 0) /* dh_prev [B x H] = dgates [B x 4H] W_hh [4H x H] */
             rnn_matmul(dgt, G, w->w_hh, H, s->dh, H, B, G, H, 0);
     }
-    /* Weight gradients over all steps at once: dW_ih += dG^T X, dW_hh += dG_t^T h_prev(t). */
-    sgemm(GEMM_T, GEMM_N, G, I, T * B, 1.0f, s->dgates, G, x, ldx, 1.0f, w->dw_ih, I);
-    /* b_ih and b_hh enter every gate the same way: one sum serves both. */
-    memset(s->dbias, 0, (size_t)G * sizeof(float));
-    column_sums(s->dbias, s->dgates, T * B, G);
-    vec_add(w->db_ih, s->dbias, (size_t)G);
-    vec_add(w->db_hh, s->dbias, (size_t)G);
+    /* Weight gradients over all steps at once: dW_hh += dG_t^T h_prev(t), dW_ih += dG^T X. */
     if (T > 1) {
         const size_t step = (size_t)B;
         const float *dg = reverse ? s->dgates : s->dgates + step * G;
         const float *hp = reverse ? y + step * ldy : y;
         sgemm(GEMM_T, GEMM_N, G, H, (T - 1) * B, 1.0f, dg, G, hp, ldy, 1.0f, w->dw_hh, H);
     }
+    const int rows = rnn_sum_steps(s->dgates, T, x_steps, B, G);
+    sgemm(GEMM_T, GEMM_N, G, I, rows, 1.0f, s->dgates, G, x, ldx, 1.0f, w->dw_ih, I);
+    /* b_ih and b_hh enter every gate the same way: one sum serves both. */
+    memset(s->dbias, 0, (size_t)G * sizeof(float));
+    column_sums(s->dbias, s->dgates, rows, G);
+    vec_add(w->db_ih, s->dbias, (size_t)G);
+    vec_add(w->db_hh, s->dbias, (size_t)G);
 }

@@ -70,19 +70,22 @@ typedef struct {
 /* One direction over a whole sequence. x [T, B, I] with row stride ldx (floats between the
  * starts of consecutive rows b), output h_t written to y [T, B, ...] at row stride ldy (so
  * that the two directions of a layer write side by side). reverse = 1 runs t = T-1 .. 0.
- * Initial states are zero (PyTorch's default). */
+ * Initial states are zero (PyTorch's default). x_steps is T, or 1 when every step sees the
+ * same input x [B, I] (the autoencoder's repeated latent): its projection is then computed
+ * once, and in backward the step gradients are summed before the weight-gradient product
+ * (s->dgates then holds that sum in its first [B, G*H] block). */
 void lstm_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx, float *y,
-                      int ldy, int T, int B, int I, int H, int reverse);
+                      int ldy, int T, int x_steps, int B, int I, int H, int reverse);
 /* dy [T, B, ...] at row stride ldy: gradient of this direction's outputs. Accumulates the
  * weight gradients and leaves the gradient of the input-side pre-activations in s->dgates,
  * from which the caller forms dx = dgates W_ih (summed over directions). */
 void lstm_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, const float *x,
-                       int ldx, const float *y, int ldy, const float *dy, int T, int B, int I,
+                       int ldx, const float *y, int ldy, const float *dy, int T, int x_steps, int B, int I,
                        int H, int reverse);
 void gru_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx, float *y,
-                     int ldy, int T, int B, int I, int H, int reverse);
+                     int ldy, int T, int x_steps, int B, int I, int H, int reverse);
 void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, const float *x,
-                      int ldx, const float *y, int ldy, const float *dy, int T, int B, int I,
+                      int ldx, const float *y, int ldy, const float *dy, int T, int x_steps, int B, int I,
                       int H, int reverse);
 
 /* A stack of `layers` layers of one or two directions (PyTorch nn.LSTM / nn.GRU with
@@ -92,6 +95,7 @@ void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, c
 typedef struct {
     RnnKind kind;
     int input, hidden, layers, dirs;
+    int const_input; /* 1: layer 0 sees the same input at every step, x is [B, input] */
     RnnWeights w[RNN_MAX_LAYERS][2];
 } Rnn;
 
@@ -114,11 +118,12 @@ typedef struct {
 
 /* Takes the buffers from the arena (on a measuring arena only counts them). */
 StatusCode rnn_plan(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status *st);
-/* x [T, B, input] -> b->out[layers-1] [T, B, dirs*H]. */
+/* x [T, B, input] ([B, input] with const_input) -> b->out[layers-1] [T, B, dirs*H]. */
 void rnn_forward(const Rnn *r, RnnBuffers *b, const float *x, int T, int B);
 /* dy [T, B, dirs*H] (gradient of the top layer's output, which includes the final states:
  * h_n of the forward direction is out[T-1], of the reverse direction out[0]); accumulates the
- * weight gradients; dx [T, B, input] overwritten (skipped when NULL). */
+ * weight gradients; dx [T, B, input] ([B, input] with const_input) overwritten (skipped when
+ * NULL). */
 void rnn_backward(const Rnn *r, RnnBuffers *b, const float *x, const float *dy, float *dx, int T,
                   int B);
 const float *rnn_output(const Rnn *r, const RnnBuffers *b);
@@ -194,12 +199,10 @@ typedef struct {
     RnnBuffers enc, dec;
     float *xt;      /* [T, B, F] input, time-major */
     float *hcat;    /* [B, 2H] */
-    float *z;       /* [B, latent] */
-    float *zrep;    /* [T, B, latent] */
+    float *z;       /* [B, latent], the decoder's input at every step */
     float *recon;   /* [T, B, F] */
     float *drecon;  /* [T, B, F] */
     float *ddec;    /* [T, B, 2H] */
-    float *dzrep;   /* [T, B, latent] */
     float *dz, *dhcat;
     float *denc;    /* [T, B, 2H] */
 } SeqAEWork;

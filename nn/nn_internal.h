@@ -20,4 +20,11 @@ void column_sums(float *acc, const float *x, int rows, int cols);
 void column_sums_scalar(float *acc, const float *x, int rows, int cols);
 void column_sums_avx2(float *acc, const float *x, int rows, int cols);
 
+/* A constant input (x_steps == 1): copies the first step's block of `block` floats to the
+ * other T-1 steps; nothing otherwise. */
+void rnn_repeat_steps(float *steps, int T, int x_steps, size_t block);
+/* A constant input: adds the T step blocks [B x G] of dgates into the first one and returns
+ * B, the rows the input-side gradient products then use; otherwise returns T*B. */
+int rnn_sum_steps(float *dgates, int T, int x_steps, int B, int G);
+
 #endif

@@ -3,6 +3,7 @@
  * backward passes. The two directions of a layer are independent until the next layer, so
  * they run on two OpenMP threads when there are two. */
 #include "nn.h"
+#include "nn_internal.h"
 
 #include <omp.h>
 #include <string.h>
@@ -112,14 +113,15 @@ void rnn_forward(const Rnn *r, RnnBuffers *b, const float *x, int T, int B)
     const float *in = x;
     int in_dim = r->input;
     for (int l = 0; l < r->layers; l++) {
+        const int x_steps = l == 0 && r->const_input ? 1 : T;
 #pragma omp parallel for num_threads(direction_threads(r)) schedule(static, 1)
         for (int d = 0; d < r->dirs; d++) {
             if (r->kind == RNN_LSTM)
                 lstm_dir_forward(&r->w[l][d], &b->tape[l][d], in, in_dim, b->out[l] + d * H, ldy,
-                                 T, B, in_dim, H, d);
+                                 T, x_steps, B, in_dim, H, d);
             else
                 gru_dir_forward(&r->w[l][d], &b->tape[l][d], in, in_dim, b->out[l] + d * H, ldy, T,
-                                B, in_dim, H, d);
+                                x_steps, B, in_dim, H, d);
         }
         in = b->out[l];
         in_dim = ldy;
@@ -134,24 +136,47 @@ void rnn_backward(const Rnn *r, RnnBuffers *b, const float *x, const float *dy, 
     for (int l = r->layers - 1; l >= 0; l--) {
         const float *in = l == 0 ? x : b->out[l - 1];
         const int in_dim = l == 0 ? r->input : ldy;
+        const int x_steps = l == 0 && r->const_input ? 1 : T;
 #pragma omp parallel for num_threads(direction_threads(r)) schedule(static, 1)
         for (int d = 0; d < r->dirs; d++) {
             if (r->kind == RNN_LSTM)
                 lstm_dir_backward(&r->w[l][d], &b->tape[l][d], &b->scratch[d], in, in_dim,
-                                  b->out[l] + d * H, ldy, dcur + d * H, T, B, in_dim, H, d);
+                                  b->out[l] + d * H, ldy, dcur + d * H, T, x_steps, B, in_dim, H,
+                                  d);
             else
                 gru_dir_backward(&r->w[l][d], &b->tape[l][d], &b->scratch[d], in, in_dim,
-                                 b->out[l] + d * H, ldy, dcur + d * H, T, B, in_dim, H, d);
+                                 b->out[l] + d * H, ldy, dcur + d * H, T, x_steps, B, in_dim, H,
+                                 d);
         }
         float *dprev = l == 0 ? dx : b->dout[(r->layers - 1 - l) % 2];
         if (!dprev)
             continue;
-        /* d(input) [T*B x I] = sum over directions of dgates [T*B x G] W_ih [G x I] */
+        /* d(input) [T*B x I] = sum over directions of dgates [T*B x G] W_ih [G x I] (B rows
+         * of step-summed dgates for a constant input) */
+        const int rows = x_steps == 1 ? B : T * B;
         for (int d = 0; d < r->dirs; d++)
-            sgemm(GEMM_N, GEMM_N, T * B, in_dim, G, 1.0f, b->scratch[d].dgates, G,
+            sgemm(GEMM_N, GEMM_N, rows, in_dim, G, 1.0f, b->scratch[d].dgates, G,
                   r->w[l][d].w_ih, in_dim, d ? 1.0f : 0.0f, dprev, in_dim);
         dcur = dprev;
     }
+}
+
+void rnn_repeat_steps(float *steps, int T, int x_steps, size_t block)
+{
+    if (x_steps != 1)
+        return;
+    for (int t = 1; t < T; t++)
+        memcpy(steps + (size_t)t * block, steps, block * sizeof(float));
+}
+
+int rnn_sum_steps(float *dgates, int T, int x_steps, int B, int G)
+{
+    if (x_steps != 1)
+        return T * B;
+    const size_t block = (size_t)B * G;
+    for (int t = 1; t < T; t++)
+        vec_add(dgates, dgates + (size_t)t * block, block);
+    return B;
 }
 
 const float *rnn_output(const Rnn *r, const RnnBuffers *b) { return b->out[r->layers - 1]; }

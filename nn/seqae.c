@@ -26,6 +26,7 @@ static size_t bind_all(SeqAE *m)
                             g + off, g + off + 2 * c->hidden * c->latent};
     off += (size_t)(2 * c->hidden + 1) * c->latent;
     off += rnn_bind(&m->dec, RNN_GRU, c->latent, c->hidden, c->dec_layers, 2, p + off, g + off);
+    m->dec.const_input = 1; /* the decoder sees the latent at every step */
     m->out = (Linear){2 * c->hidden, c->features, p + off, p + off + 2 * c->hidden * c->features,
                       g + off, g + off + 2 * c->hidden * c->features};
     off += (size_t)(2 * c->hidden + 1) * c->features;
@@ -153,10 +154,9 @@ StatusCode seqae_work_plan(const SeqAE *m, SeqAEWork *w, Arena *a, int batch, in
     struct {
         float **p;
         size_t n;
-    } bufs[] = {{&w->xt, T * B * F},   {&w->hcat, B * H2},  {&w->z, B * L},
-                {&w->zrep, T * B * L}, {&w->recon, T * B * F}, {&w->drecon, T * B * F},
-                {&w->ddec, T * B * H2}, {&w->dzrep, T * B * L}, {&w->dz, B * L},
-                {&w->dhcat, B * H2},   {&w->denc, T * B * H2}};
+    } bufs[] = {{&w->xt, T * B * F},    {&w->hcat, B * H2},     {&w->z, B * L},
+                {&w->recon, T * B * F}, {&w->drecon, T * B * F}, {&w->ddec, T * B * H2},
+                {&w->dz, B * L},        {&w->dhcat, B * H2},     {&w->denc, T * B * H2}};
     /* The first three are all that encoding needs. */
     const size_t n_bufs = train ? sizeof bufs / sizeof bufs[0] : 3;
     for (size_t i = 0; i < n_bufs && !rc; i++)
@@ -198,12 +198,10 @@ void seqae_encode(const SeqAE *m, SeqAEWork *w, const float *x, int B, float *z)
 
 float seqae_step(SeqAE *m, SeqAEWork *w, const float *x, int B, int train)
 {
-    const int T = m->cfg.seq_len, H = m->cfg.hidden, L = m->cfg.latent, F = m->cfg.features;
+    const int T = m->cfg.seq_len, H = m->cfg.hidden, F = m->cfg.features;
     const size_t TB = (size_t)T * B;
     encode(m, w, x, B);
-    for (int t = 0; t < T; t++)
-        memcpy(w->zrep + (size_t)t * B * L, w->z, (size_t)B * L * sizeof(float));
-    rnn_forward(&m->dec, &w->dec, w->zrep, T, B);
+    rnn_forward(&m->dec, &w->dec, w->z, T, B); /* z repeated T times (const_input) */
     const float *dec_out = rnn_output(&m->dec, &w->dec);
     linear_forward(&m->out, dec_out, w->recon, (int)TB);
     const float loss = mse_loss(w->recon, w->xt, TB * F, train ? w->drecon : NULL);
@@ -211,11 +209,8 @@ float seqae_step(SeqAE *m, SeqAEWork *w, const float *x, int B, int train)
         return loss;
 
     linear_backward(&m->out, dec_out, w->drecon, w->ddec, (int)TB);
-    rnn_backward(&m->dec, &w->dec, w->zrep, w->ddec, w->dzrep, T, B);
-    /* The latent fed every step: its gradient is the sum over steps. */
-    memcpy(w->dz, w->dzrep, (size_t)B * L * sizeof(float));
-    for (int t = 1; t < T; t++)
-        vec_add(w->dz, w->dzrep + (size_t)t * B * L, (size_t)B * L);
+    /* The latent fed every step: rnn_backward sums its gradient over the steps. */
+    rnn_backward(&m->dec, &w->dec, w->z, w->ddec, w->dz, T, B);
     linear_backward(&m->to_latent, w->hcat, w->dz, w->dhcat, B);
     memset(w->denc, 0, TB * 2 * H * sizeof(float));
     for (int b = 0; b < B; b++) {

@@ -54,8 +54,12 @@ static void pointwise_block(const float *in, int K, const float *w, int N, const
     }
 }
 
+#ifndef POINTWISE_ROWS
 #define POINTWISE_ROWS 4
+#endif
+#ifndef POINTWISE_COLS
 #define POINTWISE_COLS 24
+#endif
 
 /* 1x1, stride 1: out[P x oc] = in[P x ic] * w[ic x oc] + bias (+ residual), activation; in
  * tiles of 4 pixels x 24 channels, channel blocks outermost so that a block's weights stay in

@@ -51,7 +51,7 @@ INLINE void pointwise_tile(const int MR, const int NV, const int MASKED, const f
     for (int v = 0; v < NV; v++) {
         __m256 b = v == NV - 1 ? _mm256_maskload_ps(bias + n0 + 8 * v, tail)
                                : _mm256_loadu_ps(bias + n0 + 8 * v);
-        #pragma GCC unroll 4
+        #pragma GCC unroll 6
         for (int r = 0; r < MR; r++)
             acc[r][v] = b;
     }
@@ -62,7 +62,7 @@ INLINE void pointwise_tile(const int MR, const int NV, const int MASKED, const f
         for (int v = 0; v < NV; v++)
             wv[v] = MASKED && v == NV - 1 ? _mm256_maskload_ps(wk + 8 * v, tail)
                                            : _mm256_loadu_ps(wk + 8 * v);
-        #pragma GCC unroll 4
+        #pragma GCC unroll 6
         for (int r = 0; r < MR; r++) {
             __m256 a = _mm256_broadcast_ss(in + (size_t)r * K + k);
             #pragma GCC unroll 4
@@ -70,7 +70,7 @@ INLINE void pointwise_tile(const int MR, const int NV, const int MASKED, const f
                 acc[r][v] = _mm256_fmadd_ps(a, wv[v], acc[r][v]);
         }
     }
-    #pragma GCC unroll 4
+    #pragma GCC unroll 6
     for (int r = 0; r < MR; r++)
         #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) {
@@ -105,6 +105,8 @@ void pointwise_block_avx2(const float *in, int K, const float *w, int N, const f
         POINTWISE_CASE(2, 1) POINTWISE_CASE(2, 2) POINTWISE_CASE(2, 3)
         POINTWISE_CASE(3, 1) POINTWISE_CASE(3, 2) POINTWISE_CASE(3, 3)
         POINTWISE_CASE(4, 1) POINTWISE_CASE(4, 2) POINTWISE_CASE(4, 3)
+        POINTWISE_CASE(5, 1) POINTWISE_CASE(5, 2) POINTWISE_CASE(6, 1) POINTWISE_CASE(6, 2)
+        POINTWISE_CASE(1, 4) POINTWISE_CASE(2, 4) POINTWISE_CASE(3, 4)
     default:
         break;
     }
@@ -162,30 +164,121 @@ INLINE void direct_pixel(const int NV, const ConvGeom *g, const float *in, const
     }
 }
 
-/* One output row of a direct convolution; per pixel, output channels in groups of up to 32
- * (four registers). */
+/* Output pixels x .. x+3 of row y, channels [k0, k0 + 8*NV) (the last vector masked to
+ * `last`), all kernel columns inside the image: each weight vector serves four pixels. */
+INLINE void direct_four(const int NV, const ConvGeom *g, const float *in, const float *w,
+                        const float *bias, const float *r, float *o, int y, int x, int k0,
+                        int last, int ky0, int ky1)
+{
+    const int oc = g->oc, ic = g->ic;
+    const __m256i tail = lane_mask(last);
+    __m256 acc[4][3];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+        __m256 b = v == NV - 1 ? _mm256_maskload_ps(bias + k0 + 8 * v, tail)
+                               : _mm256_loadu_ps(bias + k0 + 8 * v);
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            acc[j][v] = b;
+    }
+    const int iy0 = y * g->sh - g->pad_top, ix0 = x * g->sw - g->pad_left;
+    const size_t step = (size_t)g->sw * ic;
+    for (int ky = ky0; ky < ky1; ky++)
+        for (int kx = 0; kx < g->kw; kx++) {
+            const float *ip = in + ((size_t)(iy0 + ky) * g->iw + (ix0 + kx)) * ic;
+            const float *wp = w + ((size_t)ky * g->kw + kx) * ic * oc + k0;
+            for (int i = 0; i < ic; i++, wp += oc) {
+                __m256 wv[3];
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++)
+                    wv[v] = v == NV - 1 ? _mm256_maskload_ps(wp + 8 * v, tail)
+                                        : _mm256_loadu_ps(wp + 8 * v);
+#pragma GCC unroll 4
+                for (int j = 0; j < 4; j++) {
+                    __m256 a = _mm256_broadcast_ss(ip + j * step + i);
+#pragma GCC unroll 4
+                    for (int v = 0; v < NV; v++)
+                        acc[j][v] = _mm256_fmadd_ps(a, wv[v], acc[j][v]);
+                }
+            }
+        }
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            size_t at = (size_t)j * oc + k0 + 8 * v;
+            __m256 s = acc[j][v];
+            if (r)
+                s = _mm256_add_ps(s, v == NV - 1 ? _mm256_maskload_ps(r + at, tail)
+                                                 : _mm256_loadu_ps(r + at));
+            if (g->relu6)
+                s = relu6_ps(s);
+            if (v == NV - 1)
+                _mm256_maskstore_ps(o + at, tail, s);
+            else
+                _mm256_storeu_ps(o + at, s);
+        }
+}
+
+/* Pixels [*x_lo, *x_hi) of a row have every kernel column inside the image. */
+INLINE void interior_columns(const ConvGeom *g, int *x_lo, int *x_hi)
+{
+    *x_lo = (g->pad_left + g->sw - 1) / g->sw;
+    *x_hi = g->iw - g->kw + g->pad_left >= 0 ? (g->iw - g->kw + g->pad_left) / g->sw + 1 : 0;
+    if (*x_hi > g->ow)
+        *x_hi = g->ow;
+    if (*x_lo > *x_hi)
+        *x_lo = *x_hi;
+}
+
+static void direct_single(const ConvGeom *g, const float *in, const float *w, const float *bias,
+                          const float *residual, float *out, int y, int x, int ky0, int ky1)
+{
+    const int oc = g->oc;
+    int kx0, kx1;
+    taps_inside(x, g->sw, g->pad_left, g->kw, g->iw, &kx0, &kx1);
+    float *o = out + ((size_t)y * g->ow + x) * oc;
+    const float *r = residual ? residual + ((size_t)y * g->ow + x) * oc : NULL;
+    for (int k0 = 0; k0 < oc; k0 += 32) {
+        int cols = oc - k0 < 32 ? oc - k0 : 32;
+        int nv = (cols + 7) / 8, last = cols - 8 * (nv - 1);
+        switch (nv) {
+        case 1: direct_pixel(1, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1, kx0, kx1); break;
+        case 2: direct_pixel(2, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1, kx0, kx1); break;
+        case 3: direct_pixel(3, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1, kx0, kx1); break;
+        default: direct_pixel(4, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1, kx0, kx1); break;
+        }
+    }
+}
+
+/* One output row of a direct convolution: groups of four pixels with every kernel column
+ * inside the image (24 channels at a time), single pixels at the borders. */
 void conv2d_direct_avx2(const ConvGeom *g, const float *in, const float *w, const float *bias,
                         const float *residual, float *out, int y)
 {
     const int oc = g->oc;
-    int ky0, ky1;
+    int ky0, ky1, x_lo, x_hi;
     taps_inside(y, g->sh, g->pad_top, g->kh, g->ih, &ky0, &ky1);
-    for (int x = 0; x < g->ow; x++) {
-        int kx0, kx1;
-        taps_inside(x, g->sw, g->pad_left, g->kw, g->iw, &kx0, &kx1);
+    interior_columns(g, &x_lo, &x_hi);
+    int x = 0;
+    for (; x < x_lo; x++)
+        direct_single(g, in, w, bias, residual, out, y, x, ky0, ky1);
+    for (; x + 4 <= x_hi; x += 4) {
         float *o = out + ((size_t)y * g->ow + x) * oc;
         const float *r = residual ? residual + ((size_t)y * g->ow + x) * oc : NULL;
-        for (int k0 = 0; k0 < oc; k0 += 32) {
-            int cols = oc - k0 < 32 ? oc - k0 : 32;
+        for (int k0 = 0; k0 < oc; k0 += 24) {
+            int cols = oc - k0 < 24 ? oc - k0 : 24;
             int nv = (cols + 7) / 8, last = cols - 8 * (nv - 1);
-            switch (nv) {
-            case 1: direct_pixel(1, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1, kx0, kx1); break;
-            case 2: direct_pixel(2, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1, kx0, kx1); break;
-            case 3: direct_pixel(3, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1, kx0, kx1); break;
-            default: direct_pixel(4, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1, kx0, kx1); break;
-            }
+            if (nv == 1)
+                direct_four(1, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1);
+            else if (nv == 2)
+                direct_four(2, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1);
+            else
+                direct_four(3, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1);
         }
     }
+    for (; x < g->ow; x++)
+        direct_single(g, in, w, bias, residual, out, y, x, ky0, ky1);
 }
 
 /* ---------------------------------------------------------------- depthwise convolution */
@@ -229,6 +322,44 @@ INLINE void dw_four(const ConvGeom *g, const float *in, const float *w, const fl
     }
 }
 
+/* The same for stride 1 and a KW-wide kernel, full 8-channel blocks: each input column is
+ * loaded once and given to every pixel whose window holds it (KW + 3 loads a row instead of
+ * 4 * KW). The taps of a pixel still add in kernel order, as in dw_four. */
+INLINE void dw_four_s1(const int KW, const ConvGeom *g, const float *in, const float *w,
+                       const float *bias, float *out, int y, int x, int k, int ky0, int ky1)
+{
+    const int c = g->oc;
+    __m256 acc[4];
+    const __m256 b = _mm256_loadu_ps(bias + k);
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        acc[j] = b;
+    const int ix0 = x - g->pad_left;
+    for (int ky = ky0; ky < ky1; ky++) {
+        const float *ip = in + ((size_t)(y - g->pad_top + ky) * g->iw + ix0) * c + k;
+        const float *wp = w + (size_t)ky * KW * c + k;
+        __m256 wv[5];
+#pragma GCC unroll 5
+        for (int kx = 0; kx < KW; kx++)
+            wv[kx] = _mm256_loadu_ps(wp + (size_t)kx * c);
+        /* Pixel j takes column col = j + kx with weight kx; kx rises for every pixel. */
+#pragma GCC unroll 8
+        for (int col = 0; col < KW + 3; col++) {
+            __m256 v = _mm256_loadu_ps(ip + (size_t)col * c);
+#pragma GCC unroll 4
+            for (int j = 3; j >= 0; j--) {
+                int kx = col - j;
+                if (kx >= 0 && kx < KW)
+                    acc[j] = _mm256_fmadd_ps(v, wv[kx], acc[j]);
+            }
+        }
+    }
+    float *o = out + ((size_t)y * g->ow + x) * c + k;
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        _mm256_storeu_ps(o + (size_t)j * c, g->relu6 ? relu6_ps(acc[j]) : acc[j]);
+}
+
 /* One output pixel, channels [k, k+8), only the taps inside the image. */
 INLINE void dw_one(const ConvGeom *g, const float *in, const float *w, const float *bias,
                    float *out, int y, int x, int k, int ky0, int ky1, __m256i mask)
@@ -256,20 +387,21 @@ void dwconv_row_avx2(const ConvGeom *g, const float *in, const float *w, const f
     const int c = g->oc;
     int ky0, ky1;
     taps_inside(y, g->sh, g->pad_top, g->kh, g->ih, &ky0, &ky1);
-    /* Pixels [x_lo, x_hi) have every kernel column inside the image. */
-    int x_lo = (g->pad_left + g->sw - 1) / g->sw;
-    int x_hi = g->iw - g->kw + g->pad_left >= 0 ? (g->iw - g->kw + g->pad_left) / g->sw + 1 : 0;
-    if (x_hi > g->ow)
-        x_hi = g->ow;
-    if (x_lo > x_hi)
-        x_lo = x_hi;
+    int x_lo, x_hi;
+    interior_columns(g, &x_lo, &x_hi);
     for (int k = 0; k < c; k += 8) {
         const int n = c - k < 8 ? c - k : 8;
         const __m256i mask = lane_mask(n);
         int x = 0;
         for (; x < x_lo; x++)
             dw_one(g, in, w, bias, out, y, x, k, ky0, ky1, mask);
-        if (n == 8)
+        if (n == 8 && g->sw == 1 && g->kw == 3)
+            for (; x + 4 <= x_hi; x += 4)
+                dw_four_s1(3, g, in, w, bias, out, y, x, k, ky0, ky1);
+        else if (n == 8 && g->sw == 1 && g->kw == 5)
+            for (; x + 4 <= x_hi; x += 4)
+                dw_four_s1(5, g, in, w, bias, out, y, x, k, ky0, ky1);
+        else if (n == 8)
             for (; x + 4 <= x_hi; x += 4)
                 dw_four(g, in, w, bias, out, y, x, k, ky0, ky1, mask, 1);
         else

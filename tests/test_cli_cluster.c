@@ -276,6 +276,15 @@ Test(cli_cluster, auto_k_from_the_elbow_and_the_plots) {
                 "-o '%s'", dendro, labels);
     cr_assert_eq(code, 0, "exit %d: %s", code, err);
     expect_png(dendro, 800);
+    /* DBSCAN's eps from the knee of the k-distance curve, which is drawn. */
+    const char *kdist = tmp("kdist.png");
+    code = takt("cluster " DATA "blobs.csv --method dbscan --eps auto --kdist '%s' -o '%s'",
+                kdist, labels);
+    cr_assert_eq(code, 0, "exit %d: %s", code, err);
+    cr_assert(strstr(out, "suggests eps") && strstr(out, ": 3 clusters"), "%s", out);
+    expect_png(kdist, 800);
+    code = takt("eval '%s' " DATA "blobs.csv", labels);
+    cr_assert_gt(value_after(out, "ARI:"), 0.9, "%s", out);
     /* Two feature columns are drawn as they are, without t-SNE. */
     const char *flat = write_tmp("flat.csv", "x,y,label\n0,0,a\n0.1,0.2,a\n0.2,0.1,a\n"
                                              "5,5,b\n5.1,5.2,b\n5.2,5.1,b\n");
@@ -328,6 +337,8 @@ Test(cli_cluster, usage_errors_exit_2) {
         "cluster " DATA "blobs.csv --method hierarchical -o x.csv",
         "cluster " DATA "blobs.csv --method hierarchical --k 3 --linkage median -o x.csv",
         "cluster " DATA "blobs.csv --method dbscan --eps 1 --elbow e.png -o x.csv",
+        "cluster " DATA "blobs.csv --method kmeans --kdist k.png -o x.csv",
+        "cluster " DATA "blobs.csv --method dbscan --eps wide -o x.csv",
         "cluster " DATA "blobs.csv --k three -o x.csv",
         "cluster " DATA "blobs.csv --seed -4 -o x.csv",
         "cluster " DATA "blobs.csv --frobnicate -o x.csv",

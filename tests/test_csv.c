@@ -292,10 +292,18 @@ Test(csv, quotes_are_refused_not_misread) {
     const char *in_cell[] = {"line 2, column 2 ('y')", "quote character", NULL};
     expect_error("x,y\n1,\"2\"\n", NULL, in_cell);
     const char *in_text[] = {"line 3, column 1 ('label')", "quote character", NULL};
-    const char *text_cols[] = {"label", NULL};
-    expect_error("label,y\nok,1\n\"a,b\",2\n", text_cols, in_text);
+    const char *quoted_cols[] = {"label", NULL};
+    expect_error("label,y\nok,1\n\"a,b\",2\n", quoted_cols, in_text);
     const char *in_header[] = {"line 1", "quote character in the header", NULL};
     expect_error("\"x\",y\n1,2\n", NULL, in_header);
+    /* An apostrophe is not a quote in CSV: it stays in a text cell. */
+    const char *path = write_str("apostrophe.csv", "label,v\noperator's check,1\n");
+    const char *text_cols[] = {"label", NULL};
+    CsvTable t;
+    Status st = {0};
+    cr_assert_eq(csv_read(&t, path, text_cols, &st), TK_OK, "%s", st.msg);
+    cr_assert_str_eq(t.text[0][0], "operator's check");
+    csv_free(&t);
 }
 
 Test(csv, bad_headers) {

@@ -129,3 +129,28 @@ static void check_shared(const char *tag, int n, double min_ari)
 /* ANCHORS.md: scikit-learn reaches ARI 0.991 on 2k and 1.0 on 20k with eps 7, min_samples 10. */
 Test(dbscan, shared_2k_ari) { check_shared("2k", 2000, 0.9914); }
 Test(dbscan, shared_20k_ari) { check_shared("20k", 20000, 1.0); }
+
+/* The eps suggested by the knee of the 9-distance curve clusters the blobs as well as the
+ * anchor's hand-picked eps 7. */
+Test(dbscan, shared_2k_suggested_eps)
+{
+    char path[512];
+    if (!test_shared_path(path, sizeof path, "bench/blobs32_2k_x.bin"))
+        cr_skip_test("../shared not found");
+    float *x = test_read_f32(path, 2000 * 32);
+    int *truth = test_shared_path(path, sizeof path, "bench/blobs32_2k_y.bin")
+                     ? test_read_i32(path, 2000) : NULL;
+    cr_assert(x && truth);
+    double eps;
+    Status st = {0};
+    cr_assert_eq(dbscan_suggest_eps(x, 2000, 32, 10, &eps, &st), TK_OK, "%s", st.msg);
+    cr_assert(eps > 5.0 && eps < 10.0, "eps %g", eps);
+    DbscanParams p = {eps, 10};
+    int labels[2000];
+    cr_assert_eq(dbscan_fit(x, 2000, 32, &p, labels, NULL, NULL, NULL), TK_OK);
+    double ari;
+    cr_assert_eq(metric_ari(labels, truth, 2000, &ari, NULL), TK_OK);
+    cr_assert(ari >= 0.9914, "eps %g: ARI %g", eps, ari);
+    free(x);
+    free(truth);
+}

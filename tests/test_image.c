@@ -148,6 +148,10 @@ Test(image, refuses_bad_inputs_naming_the_file)
     cr_assert_eq(image_load(&img, "/nonexistent/dir/pic.png", &st), TK_EIO);
     cr_assert(strstr(st.msg, "/nonexistent/dir/pic.png"), "%s", st.msg);
 
+    const char *dir = test_tmpdir();
+    cr_assert_eq(image_load(&img, dir, &st), TK_EIO);
+    cr_assert(strstr(st.msg, "not a regular file"), "%s", st.msg);
+
     cr_assert_eq(image_load_memory(&img, "", 0, "empty.png", &st), TK_EFORMAT);
     cr_assert(strstr(st.msg, "empty.png"), "%s", st.msg);
 

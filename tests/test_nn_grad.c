@@ -1,7 +1,7 @@
 /* test_nn_grad.c — every layer's backward pass against central finite differences of an
  * independent double-precision forward written here from PyTorch's documented equations:
  * linear, LSTM and GRU stacks (one and two directions, one to three layers, several shapes,
- * T = 1 included), MSE, softmax cross-entropy and dropout. The loss is sum(out ⊙ R) for a
+ * T = 1 included, the same input at every step), MSE, softmax cross-entropy and dropout. The loss is sum(out ⊙ R) for a
  * random R, so every output element carries its own weight. Run at every SIMD level. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -94,13 +94,25 @@ static void expect_grads(const char *what, const float *got, const double *want,
                   got[i], want[i], scale);
 }
 
+/* The reference on x [T, B, I], or on x [B, I] repeated T times when const_input. */
+static void ref_rnn_input(RnnKind kind, int I, int H, int layers, int dirs, const double *p,
+                          const double *x, int const_input, double *x_full, double *out, int T,
+                          int B)
+{
+    if (const_input)
+        for (int t = 0; t < T; t++)
+            memcpy(x_full + (size_t)t * B * I, x, sizeof(double) * B * I);
+    ref_rnn(kind, I, H, layers, dirs, p, const_input ? x_full : x, out, T, B);
+}
+
 static void check_rnn(RnnKind kind, int T, int B, int I, int H, int layers, int dirs,
-                      uint64_t seed)
+                      int const_input, uint64_t seed)
 {
     Rng rng;
     rng_seed(&rng, seed, 0);
     const size_t np = rnn_param_count(kind, I, H, layers, dirs);
-    const size_t nx = (size_t)T * B * I, ny = (size_t)T * B * dirs * H;
+    const size_t nx = (size_t)(const_input ? 1 : T) * B * I, ny = (size_t)T * B * dirs * H;
+    double *x_full = malloc(sizeof(double) * T * B * I);
     float *p = malloc(np * sizeof(float)), *g = calloc(np, sizeof(float));
     float *x = malloc(nx * sizeof(float)), *dx = malloc(nx * sizeof(float));
     float *dy = malloc(ny * sizeof(float));
@@ -116,6 +128,7 @@ static void check_rnn(RnnKind kind, int T, int B, int I, int H, int layers, int 
 
     Rnn r;
     cr_assert_eq(rnn_bind(&r, kind, I, H, layers, dirs, p, g), np);
+    r.const_input = const_input;
     Status st = {0};
     Arena measure, arena;
     RnnBuffers buf;
@@ -126,7 +139,7 @@ static void check_rnn(RnnKind kind, int T, int B, int I, int H, int layers, int 
     rnn_forward(&r, &buf, x, T, B);
 
     /* The forward pass itself against the reference. */
-    ref_rnn(kind, I, H, layers, dirs, pd, xd, yd, T, B);
+    ref_rnn_input(kind, I, H, layers, dirs, pd, xd, const_input, x_full, yd, T, B);
     const float *y = rnn_output(&r, &buf);
     for (size_t i = 0; i < ny; i++)
         cr_assert(fabs(y[i] - yd[i]) < 1e-5, "%s forward [%zu]: %.7g vs %.7g",
@@ -137,20 +150,20 @@ static void check_rnn(RnnKind kind, int T, int B, int I, int H, int layers, int 
     for (size_t i = 0; i < np; i++) {
         const double keep = pd[i];
         pd[i] = keep + h;
-        ref_rnn(kind, I, H, layers, dirs, pd, xd, yd, T, B);
+        ref_rnn_input(kind, I, H, layers, dirs, pd, xd, const_input, x_full, yd, T, B);
         const double up = weighted_sum(yd, rd, ny);
         pd[i] = keep - h;
-        ref_rnn(kind, I, H, layers, dirs, pd, xd, yd, T, B);
+        ref_rnn_input(kind, I, H, layers, dirs, pd, xd, const_input, x_full, yd, T, B);
         gp[i] = (up - weighted_sum(yd, rd, ny)) / (2 * h);
         pd[i] = keep;
     }
     for (size_t i = 0; i < nx; i++) {
         const double keep = xd[i];
         xd[i] = keep + h;
-        ref_rnn(kind, I, H, layers, dirs, pd, xd, yd, T, B);
+        ref_rnn_input(kind, I, H, layers, dirs, pd, xd, const_input, x_full, yd, T, B);
         const double up = weighted_sum(yd, rd, ny);
         xd[i] = keep - h;
-        ref_rnn(kind, I, H, layers, dirs, pd, xd, yd, T, B);
+        ref_rnn_input(kind, I, H, layers, dirs, pd, xd, const_input, x_full, yd, T, B);
         gx[i] = (up - weighted_sum(yd, rd, ny)) / (2 * h);
         xd[i] = keep;
     }
@@ -159,15 +172,15 @@ static void check_rnn(RnnKind kind, int T, int B, int I, int H, int layers, int 
 
     arena_free(&arena);
     free(p), free(g), free(x), free(dx), free(dy), free(pd), free(xd), free(yd), free(rd);
-    free(gp), free(gx);
+    free(gp), free(gx), free(x_full);
 }
 
 /* Shapes: bidirectional and not, 1-3 layers, a single step, batch 1, hidden not a multiple of
- * the SIMD width. */
-static const int rnn_shapes[][6] = {
-    /* T, B, I, H, layers, dirs */
-    {5, 3, 3, 4, 2, 2}, {1, 2, 2, 3, 1, 1}, {4, 1, 5, 2, 3, 1}, {6, 2, 4, 9, 1, 2},
-    {3, 4, 7, 5, 2, 1},
+ * the SIMD width, hidden 8 (the AVX2 step product), and the same input at every step. */
+static const int rnn_shapes[][7] = {
+    /* T, B, I, H, layers, dirs, const_input */
+    {5, 3, 3, 4, 2, 2, 0}, {1, 2, 2, 3, 1, 1, 0}, {4, 1, 5, 2, 3, 1, 0}, {6, 2, 4, 9, 1, 2, 0},
+    {3, 4, 7, 5, 2, 1, 0}, {4, 7, 3, 8, 2, 2, 0}, {5, 3, 4, 8, 2, 2, 1}, {1, 2, 3, 3, 1, 1, 1},
 };
 
 static void check_all_levels(RnnKind kind)
@@ -177,7 +190,7 @@ static void check_all_levels(RnnKind kind)
         simd_force((SimdLevel)level);
         for (size_t s = 0; s < sizeof rnn_shapes / sizeof rnn_shapes[0]; s++) {
             const int *sh = rnn_shapes[s];
-            check_rnn(kind, sh[0], sh[1], sh[2], sh[3], sh[4], sh[5], 100 + s);
+            check_rnn(kind, sh[0], sh[1], sh[2], sh[3], sh[4], sh[5], sh[6], 100 + s);
         }
     }
     simd_force(saved);

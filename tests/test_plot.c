@@ -172,7 +172,75 @@ Test(plot, every_glyph_has_ink_and_scale2x_smooths_only_diagonals) {
                  "a UTF-8 character must count once");
 }
 
-/* ---------------------------------------------------------------- plots */
+/* ---------------------------------------------------------------- drawing */
+
+static const unsigned char *pixel(const Image *img, int x, int y) {
+    return img->rgb + ((size_t)y * img->width + x) * 3;
+}
+
+Test(plot, drawing_antialiases_and_clips_at_the_edges) {
+    Image img = {0};
+    Status st = {0};
+    cr_assert_eq(plot_image_new(&img, 60, 40, &st), TK_OK);
+    const Rgb red = {200, 0, 0}, blue = {0, 0, 200}, green = {0, 150, 0};
+    /* A horizontal 3-pixel line on pixel centres: solid rows 19-21, nothing beyond. */
+    draw_line(&img, 5.5, 20.5, 50.5, 20.5, 3.0, red);
+    for (int y = 19; y <= 21; y++)
+        cr_assert(is_colour(pixel(&img, 30, y), red), "row %d not solid", y);
+    cr_assert(is_colour(pixel(&img, 30, 17), (Rgb){255, 255, 255}));
+    /* A diagonal line leaves partly covered (blended) pixels beside the solid ones. */
+    draw_line(&img, 2, 2, 20, 14, 1.5, blue);
+    int partial = 0;
+    for (int y = 0; y < 18; y++)
+        for (int x = 0; x < 24; x++) {
+            const unsigned char *p = pixel(&img, x, y);
+            partial += p[2] > 200 && p[0] > 0 && p[0] < 255;
+        }
+    cr_assert_gt(partial, 5, "no anti-aliased edge pixels");
+    /* Shapes and text mostly outside the image are clipped, not written past the buffer
+     * (AddressSanitizer watches this test). */
+    draw_circle(&img, -5, -5, 12, green);
+    draw_circle(&img, 70, 50, 30, green);
+    draw_marker(&img, 59, 39, 6, MARKER_TRIANGLE, blue);
+    draw_line(&img, -100, -50, 200, 90, 4, green);
+    draw_rect(&img, -10, 35, 100, 80, red, 0.5f);
+    draw_text(&img, 50, 30, "clipped text", 2, blue, TEXT_LEFT);
+    draw_text_up(&img, 2, 20, "up", 2, blue);
+    draw_dashed_line(&img, 0, 39.5, 60, 39.5, 1, 3, blue);
+    cr_assert(is_colour(pixel(&img, 0, 0), green), "circle over the corner missing");
+    /* A half-transparent rectangle blends: 255 -> 255 + (200 - 255) / 2 in red. */
+    const unsigned char *p = pixel(&img, 30, 36);
+    cr_assert(abs(p[0] - 228) <= 1 && abs(p[1] - 128) <= 1, "blend gave %d,%d,%d", p[0], p[1],
+              p[2]);
+    free(img.rgb);
+}
+
+Test(plot, upright_text_reads_bottom_to_top) {
+    Image img = {0};
+    Status st = {0};
+    cr_assert_eq(plot_image_new(&img, 40, 60, &st), TK_OK);
+    const Rgb ink = {0, 0, 0};
+    /* "L" upright: its long stroke becomes a horizontal bar at the bottom-left... no: the
+     * glyph's left edge (the stem) lies along the bottom, its foot runs up the right side. */
+    draw_text_up(&img, 20, 30, "L", 1, ink);
+    int minx = 99, maxx = -1, miny = 99, maxy = -1;
+    for (int y = 0; y < 60; y++)
+        for (int x = 0; x < 40; x++)
+            if (is_colour(pixel(&img, x, y), ink)) {
+                minx = x < minx ? x : minx;
+                maxx = x > maxx ? x : maxx;
+                miny = y < miny ? y : miny;
+                maxy = y > maxy ? y : maxy;
+            }
+    cr_assert_eq(maxx - minx + 1, FONT_ASCENT, "upright glyph is %d wide", maxx - minx + 1);
+    cr_assert_eq(maxy - miny + 1, FONT_W, "upright glyph is %d tall", maxy - miny + 1);
+    /* The stem (glyph column 0, all 7 rows) is the bottom row of the rotated glyph. */
+    for (int x = minx; x <= maxx; x++)
+        cr_assert(is_colour(pixel(&img, x, maxy), ink), "stem pixel (%d,%d) missing", x, maxy);
+    free(img.rgb);
+}
+
+/* ---------------------------------------------------------------- plots
 
 /* Three clusters at the left-bottom, top-middle and right-bottom, and some noise. */
 Test(plot, scatter_shows_each_cluster_in_its_place_and_a_legend) {

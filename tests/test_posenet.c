@@ -338,7 +338,7 @@ static void compare_output(PoseNet *net, const char *model, const char *image, c
 static const char *const output_names[] = {"Identity", "Identity_1", "Identity_2", "Identity_3",
                                            "Identity_4"};
 
-Test(posenet, outputs_match_tflite_on_committed_data, .timeout = 120)
+Test(posenet, outputs_match_tflite_on_committed_data)
 {
     const char *images[] = {"yoga_warrior_beach", "synthetic"};
     for (size_t m = 0; m < 3; m++) {
@@ -365,7 +365,7 @@ Test(posenet, outputs_match_tflite_on_committed_data, .timeout = 120)
     }
 }
 
-Test(posenet, outputs_match_tflite_in_shared, .timeout = 120)
+Test(posenet, outputs_match_tflite_in_shared)
 {
     char buf[1024];
     if (!test_shared_path(buf, sizeof buf, "pose/tensors/manifest.json"))
@@ -402,7 +402,7 @@ Test(posenet, outputs_match_tflite_in_shared, .timeout = 120)
     }
 }
 
-Test(posenet, skipping_segmentation_changes_nothing_else, .timeout = 60)
+Test(posenet, skipping_segmentation_changes_nothing_else)
 {
     const char *skip[] = {"Identity_2", NULL};
     PoseNet *all = load_model(&models[1], NULL), *some = load_model(&models[1], skip);
@@ -426,7 +426,7 @@ Test(posenet, skipping_segmentation_changes_nothing_else, .timeout = 60)
     posenet_free(some);
 }
 
-Test(posenet, network_bit_identical_for_1_and_2_threads, .timeout = 60)
+Test(posenet, network_bit_identical_for_1_and_2_threads)
 {
     PoseNet *net = load_model(&models[1], NULL);
     int saved = omp_get_max_threads();

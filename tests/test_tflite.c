@@ -209,7 +209,7 @@ static int parse_damaged(const unsigned char *bytes, size_t size)
     return rc == TK_OK;
 }
 
-Test(tflite, truncated_and_flipped_models_fail_cleanly, .timeout = 120)
+Test(tflite, truncated_and_flipped_models_fail_cleanly)
 {
     size_t size;
     unsigned char *bytes = shared_model("pose_detection.tflite", &size);
@@ -244,7 +244,7 @@ Test(tflite, truncated_and_flipped_models_fail_cleanly, .timeout = 120)
 
 static char *file_text(const char *path, size_t *size) { return test_read_file(path, size); }
 
-Test(tflite, import_reproduces_committed_weights, .timeout = 60)
+Test(tflite, import_reproduces_committed_weights)
 {
     char buf[1024];
     const char *src = test_shared_path(buf, sizeof buf, "pose/models/pose_landmark_lite.tflite");

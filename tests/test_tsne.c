@@ -165,8 +165,8 @@ Test(tsne, blobs2k_barnes_hut_kl_within_2_percent_of_sklearn)
 
 Test(tsne, same_bytes_for_one_and_two_threads)
 {
-    enum { N = 300, D = 16 };
-    float *x = test_read_f32(G "tsne_small_x.bin", 500 * D); /* the first 300 rows */
+    enum { N = 200, D = 16 };
+    float *x = test_read_f32(G "tsne_small_x.bin", 500 * D); /* the first 200 rows */
     cr_assert_not_null(x);
     float *y[2];
     const int saved = omp_get_max_threads();
@@ -253,7 +253,7 @@ Test(tsne, quadtree_repulsion_exact_at_theta_zero_and_close_at_half)
     y[2 * 7 + 1] = y[2 * 3 + 1];
     QuadTree t = {0};
     Status st = {0};
-    cr_assert_eq(quadtree_build(&t, y, N, &st), TK_OK);
+    cr_assert_eq(quadtree_build(&t, y, N, NULL, &st), TK_OK);
     cr_assert_eq(t.cells[0].size, (float)N);
     double total_rel_err = 0;
     for (int i = 0; i < N; i++) {
@@ -276,6 +276,70 @@ Test(tsne, quadtree_repulsion_exact_at_theta_zero_and_close_at_half)
     }
     cr_expect(total_rel_err / N < 0.01, "theta 0.5: mean relative error of sum q %.4f",
               total_rel_err / N);
+    quadtree_free(&t);
+}
+
+/* The grouped walk (what t-SNE runs): scalar twin and AVX2 give the same bits, at theta = 0 it
+ * is the exact sum (to float rounding), at theta = 0.5 it is no worse than one point's walk. */
+Test(tsne, grouped_repulsion_twins_agree_and_match_the_exact_sum)
+{
+    enum { N = 501 };
+    float y[N * 2];
+    Rng rng;
+    rng_seed(&rng, 12, 0);
+    for (int i = 0; i < N * 2; i++)
+        y[i] = rng_normal(&rng) * 5.0f + (i % 4 == 0 ? 20.0f : 0.0f);
+    QuadTree t = {0};
+    Status st = {0};
+    int order[N];
+    cr_assert_eq(quadtree_build(&t, y, N, NULL, &st), TK_OK);
+    cr_assert_eq(quadtree_order(&t, y, N, order, &st), TK_OK);
+    /* the order is a permutation */
+    int seen[N] = {0};
+    for (int i = 0; i < N; i++)
+        seen[order[i]]++;
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(seen[i], 1, "point %d appears %d times in the order", i, seen[i]);
+    double err_group = 0, err_single = 0;
+    for (int g = 0; g * QT_GROUP < N; g++) {
+        float p[2 * QT_GROUP];
+        for (int l = 0; l < QT_GROUP; l++) {
+            const int i = order[g * QT_GROUP + l < N ? g * QT_GROUP + l : N - 1];
+            p[2 * l] = y[2 * i];
+            p[2 * l + 1] = y[2 * i + 1];
+        }
+        double f[3][2 * QT_GROUP], sq[3][QT_GROUP], exact_f[2 * QT_GROUP], exact_sq[QT_GROUP];
+        simd_force(SIMD_SCALAR);
+        quadtree_repulsion_group(&t, p, 0.25f, f[0], sq[0]);
+        simd_force(simd_detected());
+        quadtree_repulsion_group(&t, p, 0.25f, f[1], sq[1]);
+        quadtree_repulsion_group(&t, p, 0.0f, exact_f, exact_sq);
+        cr_assert_eq(memcmp(f[0], f[1], sizeof f[0]), 0, "group %d: forces differ", g);
+        cr_assert_eq(memcmp(sq[0], sq[1], sizeof sq[0]), 0, "group %d: sums differ", g);
+        for (int l = 0; l < QT_GROUP; l++) {
+            double ex = 0, ey = 0, esq = 0;
+            for (int j = 0; j < N; j++) {
+                const double dx = (double)p[2 * l] - y[2 * j], dy = (double)p[2 * l + 1] - y[2 * j + 1];
+                if (fabs(dx) <= 1e-6 && fabs(dy) <= 1e-6)
+                    continue;
+                const double q = 1 / (1 + dx * dx + dy * dy);
+                esq += q;
+                ex += q * q * dx;
+                ey += q * q * dy;
+            }
+            const double scale = fabs(ex) + fabs(ey);
+            cr_assert(fabs(exact_sq[l] - esq) <= 1e-4 * esq, "theta 0: sum q %.7g, exact %.7g",
+                      exact_sq[l], esq);
+            cr_assert(fabs(exact_f[2 * l] - ex) <= 1e-4 * scale + 1e-9);
+            cr_assert(fabs(exact_f[2 * l + 1] - ey) <= 1e-4 * scale + 1e-9);
+            double one[2], one_sq;
+            quadtree_repulsion(&t, p + 2 * l, 0.25, one, &one_sq);
+            err_group += fabs(sq[1][l] - esq) / esq;
+            err_single += fabs(one_sq - esq) / esq;
+        }
+    }
+    cr_expect(err_group <= err_single * 1.0001, "grouped mean error %.5f, one point's %.5f",
+              err_group / N, err_single / N);
     quadtree_free(&t);
 }
 
