@@ -63,7 +63,7 @@ static void cluster_usage(void) {
            DEFAULT_K_MAX, DEFAULT_N_INIT, DEFAULT_MIN_SAMPLES);
 }
 
-/* Takes the value of an option that the loop below found; returns EXIT_OK or EXIT_USAGE. */
+/* Reads the command line into a; returns EXIT_OK or EXIT_USAGE (after printing why). */
 static int parse_args(int argc, char **argv, ClusterArgs *a) {
     memset(a, 0, sizeof *a);
     a->k_max = DEFAULT_K_MAX;

@@ -20,6 +20,7 @@ static const Verb verbs[] = {
     {"tsne", cmd_tsne, "2-D t-SNE map of a CSV's rows (takt tsne DATA.csv -o EMBEDDING.csv)"},
     {"eval", cmd_eval, "agreement of predicted and true labels (takt eval PRED.csv TRUE.csv)"},
     {"pose", cmd_pose, "33 MediaPipe keypoints per frame of a video or images (takt pose IN -o K.csv)"},
+    {"mtm", cmd_mtm, "MTM-2 motion elements from joint angles (takt mtm fit|compare|noise|label|run)"},
 };
 
 static void print_help(FILE *out)

@@ -297,5 +297,6 @@ const BenchEntry bench_registry[] = {
     {"knn", "workload C: 1-NN on mtm6, single-row and batched, beside scikit-learn", bench_knn},
     {"svm", "workload C: linear SVMs on mtm6 beside LinearSVC and SVC(linear)", bench_svm},
     {"csv", "CSV reader on a keypoints file, whole and streamed, beside numpy.loadtxt", bench_csv},
+    {"mtm", "MTM-2 classifiers (min-max + KNN/SVM/MLP) on mtm6 beside scikit-learn", bench_mtm},
 };
 const int bench_registry_count = sizeof bench_registry / sizeof bench_registry[0];

@@ -100,5 +100,7 @@ StatusCode bench_tsne(const BenchConfig *cfg, Status *st);
 StatusCode bench_knn(const BenchConfig *cfg, Status *st);
 StatusCode bench_svm(const BenchConfig *cfg, Status *st);
 StatusCode bench_csv(const BenchConfig *cfg, Status *st);
+/* The MTM-2 classifiers of `takt mtm` on mtm6 beside scikit-learn (bench_mtm.c). */
+StatusCode bench_mtm(const BenchConfig *cfg, Status *st);
 
 #endif

@@ -6,7 +6,6 @@
 #include "knn_simd.h"
 #include "neighbour_heap.h"
 
-#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -16,6 +15,8 @@
  * handful of kd-tree searches. */
 #define KNN_PARALLEL_MIN_QUERIES 64
 #define KNN_LEAF_SIZE 8
+/* Votes are kept per class, so labels must be small class numbers. */
+#define KNN_MAX_CLASSES 65536
 
 void knn_block_sqdist_scalar(const double *blocks, int nblocks, int d, const double *q,
                              double *out)
@@ -47,9 +48,9 @@ StatusCode knn_fit(KnnClassifier *m, const float *x, const int *y, int n, int d,
                            k, n);
     int n_classes = 0;
     for (int i = 0; i < n; i++) {
-        if (y[i] < 0 || y[i] == INT_MAX)
-            return status_fail(st, TK_EINVAL, "knn: row %d: label %d is not a class number >= 0",
-                               i, y[i]);
+        if (y[i] < 0 || y[i] >= KNN_MAX_CLASSES)
+            return status_fail(st, TK_EINVAL, "knn: row %d: label %d is not a class in 0..%d",
+                               i, y[i], KNN_MAX_CLASSES - 1);
         if (y[i] + 1 > n_classes)
             n_classes = y[i] + 1;
     }

@@ -237,19 +237,22 @@ StatusCode quadtree_order(QuadTree *t, const float *y, int n, int *order, Status
         t->key_capacity = need * 2;
     }
     int *leaf_of = t->keys, *bucket = t->keys + n;
-    memset(bucket, 0, ((size_t)t->count + 1) * sizeof(int));
+    const QuadNode *nodes = t->nodes;
+#pragma omp parallel for schedule(static) if (n >= 4096)
     for (int i = 0; i < n; i++) {
         int id = 0;
         for (;;) {
-            const QuadNode *nd = &t->nodes[id];
+            const QuadNode *nd = &nodes[id];
             const int q = is_leaf(nd) ? -1 : quadrant(nd, y[2 * i], y[2 * i + 1]);
             if (q < 0 || nd->child[q] < 0)
                 break;
             id = nd->child[q];
         }
-        leaf_of[i] = t->nodes[id].cell;
-        bucket[leaf_of[i] + 1]++;
+        leaf_of[i] = nodes[id].cell;
     }
+    memset(bucket, 0, ((size_t)t->count + 1) * sizeof(int));
+    for (int i = 0; i < n; i++)
+        bucket[leaf_of[i] + 1]++;
     for (int c = 0; c < t->count; c++)
         bucket[c + 1] += bucket[c];
     for (int i = 0; i < n; i++)

@@ -24,6 +24,8 @@
 #define PERPLEXITY_STEPS 100       /* _utils.pyx n_steps */
 #define PERPLEXITY_TOLERANCE 1e-5  /* _utils.pyx, on the entropy */
 #define ROW_SUM_FLOOR 1e-8         /* _utils.pyx EPSILON_DBL */
+/* Below this many points an iteration is too short for threads to pay for their barrier. */
+#define TSNE_PARALLEL_MIN_N 512
 
 TsneParams tsne_params_default(void)
 {
@@ -262,7 +264,7 @@ typedef struct {
     TsneMethod method;
     const TsneP *P;   /* Barnes-Hut */
     const float *Pd;  /* exact: dense n x n */
-    double p_sum;     /* exact: sum of P */
+    double p_sum;     /* sum of P's entries */
     double theta2;
     QuadTree qt;
     double *attract;  /* 2n: sum_j p_ij q_ij (y_i - y_j) */
@@ -273,7 +275,10 @@ typedef struct {
 } Objective;
 
 /* grad (2n) and, when compute_error, *error = KL(P || Q) as sklearn's _kl_divergence_bh:
- * sum over P's entries of p log(max(p, FLT_MIN) / max(q, FLT_MIN)). */
+ * sum over P's entries of p log(max(p, FLT_MIN) / q), q = num / Z, taken as
+ * sum p log(max(p, FLT_MIN) / num) + log(Z) sum p so that one pass over the points (one OpenMP
+ * barrier per iteration) does both forces before Z is known; sklearn's floor on q only acts
+ * below 1e-38, which num / Z never reaches for n < 1e15. */
 static StatusCode gradient_bh(Objective *o, const float *y, float exaggeration,
                               int compute_error, float *grad, double *error, Status *st)
 {
@@ -284,10 +289,11 @@ static StatusCode gradient_bh(Objective *o, const float *y, float exaggeration,
         rc = quadtree_order(&o->qt, y, n, o->order, st);
     if (rc != TK_OK)
         return rc;
-    /* Repulsion for groups of neighbouring points (one tree walk each); the last group is
-     * padded with its last point, whose copies are not stored. */
+    /* Groups of neighbouring points share one tree walk for their repulsion; the last group
+     * is padded with its last point, whose copies are not stored. */
     const int groups = (n + QT_GROUP - 1) / QT_GROUP;
-#pragma omp parallel for schedule(dynamic, 8)
+    const TsneP *P = o->P;
+#pragma omp parallel for schedule(dynamic, 8) if (n >= TSNE_PARALLEL_MIN_N)
     for (int g = 0; g < groups; g++) {
         float p[2 * QT_GROUP];
         double force[2 * QT_GROUP], sq[QT_GROUP];
@@ -302,35 +308,32 @@ static StatusCode gradient_bh(Objective *o, const float *y, float exaggeration,
             o->repel[2 * i] = force[2 * l];
             o->repel[2 * i + 1] = force[2 * l + 1];
             o->row_q[i] = sq[l];
+            double ax = 0, ay = 0, err = 0;
+            for (int e = P->row_start[i]; e < P->row_start[i + 1]; e++) {
+                const int j = P->col[e];
+                const double dx = (double)y[2 * i] - y[2 * j];
+                const double dy = (double)y[2 * i + 1] - y[2 * j + 1];
+                const double num = 1.0 / (1.0 + dx * dx + dy * dy);
+                const float pij = P->val[e] * exaggeration;
+                ax += pij * num * dx;
+                ay += pij * num * dy;
+                if (compute_error)
+                    err += pij * log(fmax(pij, FLT_MIN) / num);
+            }
+            o->attract[2 * i] = ax;
+            o->attract[2 * i + 1] = ay;
+            o->row_err[i] = err;
         }
     }
-    double sum_q = 0;
-    for (int i = 0; i < n; i++)
-        sum_q += o->row_q[i];
-    const TsneP *P = o->P;
-#pragma omp parallel for schedule(dynamic, 64)
+    double sum_q = 0, kl = 0;
     for (int i = 0; i < n; i++) {
-        double ax = 0, ay = 0, err = 0;
-        for (int e = P->row_start[i]; e < P->row_start[i + 1]; e++) {
-            const int j = P->col[e];
-            const double dx = (double)y[2 * i] - y[2 * j], dy = (double)y[2 * i + 1] - y[2 * j + 1];
-            const double q = 1.0 / (1.0 + dx * dx + dy * dy);
-            const float p = P->val[e] * exaggeration;
-            ax += p * q * dx;
-            ay += p * q * dy;
-            if (compute_error)
-                err += p * log(fmax(p, FLT_MIN) / fmax(q / sum_q, FLT_MIN));
-        }
-        o->row_err[i] = err;
-        grad[2 * i] = (float)(4.0 * (ax - o->repel[2 * i] / sum_q));
-        grad[2 * i + 1] = (float)(4.0 * (ay - o->repel[2 * i + 1] / sum_q));
+        sum_q += o->row_q[i];
+        kl += o->row_err[i];
     }
-    if (compute_error) {
-        double kl = 0;
-        for (int i = 0; i < n; i++)
-            kl += o->row_err[i];
-        *error = kl;
-    }
+    for (int c = 0; c < 2 * n; c++)
+        grad[c] = (float)(4.0 * (o->attract[c] - o->repel[c] / sum_q));
+    if (compute_error)
+        *error = kl + exaggeration * o->p_sum * log(sum_q);
     return TK_OK;
 }
 
@@ -342,7 +345,7 @@ static void gradient_exact(Objective *o, const float *y, float exaggeration, int
                            float *grad, double *error)
 {
     const int n = o->n;
-#pragma omp parallel for schedule(dynamic, 16)
+#pragma omp parallel for schedule(dynamic, 16) if (n >= TSNE_PARALLEL_MIN_N)
     for (int i = 0; i < n; i++) {
         const float *prow = o->Pd + (size_t)i * n;
         const double yx = y[2 * i], yy = y[2 * i + 1];
@@ -490,6 +493,8 @@ StatusCode tsne_fit(const float *x, int n, int d, const TsneParams *p, float *em
     if (p->method == TSNE_BARNES_HUT) {
         rc = tsne_p_neighbors(x, n, d, p->perplexity, p->seed, &sparse, st);
         o.P = &sparse;
+        for (int e = 0; rc == TK_OK && e < sparse.row_start[n]; e++)
+            o.p_sum += sparse.val[e];
     } else {
         double *P = malloc((size_t)n * n * sizeof(double));
         dense = malloc((size_t)n * n * sizeof(float));

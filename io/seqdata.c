@@ -303,13 +303,11 @@ static StatusCode read_label_names(SeqSet *s, const char *path, int n_classes, S
     /* first pass for the largest id, so that classes absent from the data keep their name */
     while (fgets(line, sizeof line, fp)) {
         int id;
-        lineno++;
         if (sscanf(line, "%d", &id) == 1 && id > max_id && id < 1000000)
             max_id = id;
     }
     StatusCode code = set_class_names_numeric(s, max_id + 1, st);
     rewind(fp);
-    lineno = 0;
     while (code == TK_OK && fgets(line, sizeof line, fp)) {
         int id, used;
         lineno++;
@@ -595,11 +593,6 @@ static int is_whole_number(const char *t)
     return 1;
 }
 
-static int compare_strings(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Class ids of the segments' labels: the numbers themselves when every label is a whole
  * number, else the position of the name in sorted order. */
 static StatusCode segment_labels(SeqSet *s, const CsvTable *seg, int label_col, int *labels,
@@ -621,7 +614,7 @@ static StatusCode segment_labels(SeqSet *s, const CsvTable *seg, int label_col, 
     if (!sorted)
         return status_fail(st, TK_ENOMEM, "%s: out of memory", seg->path);
     memcpy(sorted, text, (size_t)seg->rows * sizeof *sorted);
-    qsort(sorted, (size_t)seg->rows, sizeof *sorted, compare_strings);
+    qsort(sorted, (size_t)seg->rows, sizeof *sorted, compare_names);
     int n = 0;
     for (int r = 0; r < seg->rows; r++)
         if (n == 0 || strcmp(sorted[n - 1], sorted[r]))
@@ -637,7 +630,7 @@ static StatusCode segment_labels(SeqSet *s, const CsvTable *seg, int label_col, 
     }
     for (int r = 0; r < seg->rows && code == TK_OK; r++) {
         const char *key = text[r];
-        const char **hit = bsearch(&key, sorted, (size_t)n, sizeof *sorted, compare_strings);
+        const char **hit = bsearch(&key, sorted, (size_t)n, sizeof *sorted, compare_names);
         labels[r] = (int)(hit - (const char **)sorted);
     }
     free(sorted);

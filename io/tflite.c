@@ -55,7 +55,10 @@ static int fb_fail(Fb *f, StatusCode code, size_t at, const char *what)
 
 static int fb_has(const Fb *f, size_t pos, size_t len) { return pos <= f->n && len <= f->n - pos; }
 
-static uint32_t rd16(const Fb *f, size_t p) { return (uint32_t)f->b[p] | (uint32_t)f->b[p + 1] << 8; }
+static uint32_t rd16(const Fb *f, size_t p)
+{
+    return (uint32_t)f->b[p] | (uint32_t)f->b[p + 1] << 8;
+}
 
 static uint32_t rd32(const Fb *f, size_t p)
 {

@@ -342,9 +342,11 @@ static StatusCode emit_pad(Import *im, int index, Status *st)
     if (x->ndim != 4 || !p || p->type != TFL_INT32 || !p->data || p->bytes != 32)
         return op_fail(im, index, st, "needs a 4-D input and a constant int32 [4,2] padding");
     int pads[8];
-    for (int i = 0; i < 8; i++)
-        pads[i] = (int32_t)((uint32_t)p->data[4 * i] | (uint32_t)p->data[4 * i + 1] << 8 |
-                            (uint32_t)p->data[4 * i + 2] << 16 | (uint32_t)p->data[4 * i + 3] << 24);
+    for (int i = 0; i < 8; i++) {
+        const unsigned char *q = p->data + 4 * i;
+        pads[i] = (int32_t)((uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
+                            (uint32_t)q[3] << 24);
+    }
     for (int i = 0; i < 8; i++)
         if (pads[i] < 0 || pads[i] > 4096 || (i < 2 && pads[i] != 0))
             return op_fail(im, index, st, "padding %d of dim %d is not supported", pads[i], i / 2);

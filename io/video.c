@@ -359,8 +359,8 @@ static void yuv_to_rgb(VideoSource *v, unsigned char *rgb)
     float even[4], odd[4];
     chroma_weights(even, odd);
     /* Rows are independent: split between threads, each with its own chroma rows, so the
-     * result is the same whatever the thread count. */
-#pragma omp parallel num_threads(v->threads)
+     * result is the same whatever the thread count; small frames are not worth waking them. */
+#pragma omp parallel num_threads(v->threads) if ((long)w * h >= 65536)
     {
         /* Rows of vertically interpolated chroma with two replicated samples at each end, so
          * that the horizontal taps need no clamping. */

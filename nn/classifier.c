@@ -4,19 +4,11 @@
  *   MLP  Linear(in -> hidden) -> ReLU -> Linear(hidden -> classes) (fc1.*, fc2.*).
  * Parameters in one flat array each, as for the autoencoder. */
 #include "nn.h"
+#include "nn_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static StatusCode take(Arena *a, float **p, size_t count, Status *st)
-{
-    *p = arena_floats(a, count);
-    if (a->base && !*p)
-        return status_fail(st, TK_ENOMEM, "classifier: arena of %zu bytes too small",
-                           a->capacity);
-    return TK_OK;
-}
 
 static void uniform_fill(float *p, size_t n, float bound, Rng *rng)
 {
@@ -93,7 +85,7 @@ StatusCode lstm_classifier_work_plan(const LstmClassifier *m, LstmClassifierWork
                 {&w->dlast, B * H},
                 {&w->dout, (size_t)T * B * H}};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0] && !rc; i++)
-        rc = take(a, bufs[i].p, bufs[i].n, st);
+        rc = arena_take(a, bufs[i].p, bufs[i].n, "classifier", st);
     return rc;
 }
 
@@ -101,10 +93,7 @@ float lstm_classifier_step(LstmClassifier *m, LstmClassifierWork *w, const float
                            const int *labels, int T, int B, int train)
 {
     const int F = m->cfg.features, H = m->cfg.hidden, C = m->cfg.classes;
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++)
-            memcpy(w->xt + ((size_t)t * B + b) * F, x + ((size_t)b * T + t) * F,
-                   (size_t)F * sizeof(float));
+    to_time_major(x, w->xt, B, T, F);
     rnn_forward(&m->lstm, &w->rnn, w->xt, T, B);
     const float *last = rnn_output(&m->lstm, &w->rnn) + (size_t)(T - 1) * B * H;
     memcpy(w->last, last, (size_t)B * H * sizeof(float));
@@ -162,15 +151,15 @@ StatusCode mlp_work_plan(const Mlp *m, MlpWork *w, Arena *a, int batch, Status *
     memset(w, 0, sizeof *w);
     w->batch = batch;
     const size_t B = (size_t)batch, H = (size_t)m->cfg.hidden, C = (size_t)m->cfg.classes;
-    StatusCode rc = take(a, &w->h, B * H, st);
+    StatusCode rc = arena_take(a, &w->h, B * H, "classifier", st);
     if (!rc)
-        rc = take(a, &w->logits, B * C, st);
+        rc = arena_take(a, &w->logits, B * C, "classifier", st);
     if (!rc)
-        rc = take(a, &w->probs, B * C, st);
+        rc = arena_take(a, &w->probs, B * C, "classifier", st);
     if (!rc)
-        rc = take(a, &w->dlogits, B * C, st);
+        rc = arena_take(a, &w->dlogits, B * C, "classifier", st);
     if (!rc)
-        rc = take(a, &w->dh, B * H, st);
+        rc = arena_take(a, &w->dh, B * H, "classifier", st);
     return rc;
 }
 

@@ -10,8 +10,6 @@
 
 #include <string.h>
 
-static inline int step_time(int k, int T, int reverse) { return reverse ? T - 1 - k : k; }
-
 void gru_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx, float *y,
                      int ldy, int T, int x_steps, int B, int I, int H, int reverse)
 {
@@ -20,9 +18,9 @@ void gru_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx
      * constant input) */
     const int rows = x_steps == 1 ? B : T * B;
     sgemm(GEMM_N, GEMM_T, rows, G, I, 1.0f, x, ldx, w->w_ih, I, 0.0f, tape->gates, G);
-    vec_add_bias(tape->gates, w->b_ih, rows, G);
-    for (int row = 0; row < rows; row++)
-        vec_add(tape->gates + (size_t)row * G, w->b_hh, 2 * (size_t)H);
+    for (int j = 0; j < G; j++) /* b_hn stays inside r ⊙ (W_hn h + b_hn) */
+        tape->bias[j] = j < 2 * H ? w->b_ih[j] + w->b_hh[j] : w->b_ih[j];
+    vec_add_bias(tape->gates, tape->bias, rows, G);
     rnn_repeat_steps(tape->gates, T, x_steps, (size_t)B * G);
 
     transpose_weights(w->w_hh, G, H, tape->w_hh_t);

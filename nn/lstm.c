@@ -9,9 +9,6 @@
 
 #include <string.h>
 
-/* Time index of the k-th processed step. */
-static inline int step_time(int k, int T, int reverse) { return reverse ? T - 1 - k : k; }
-
 void lstm_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx, float *y,
                       int ldy, int T, int x_steps, int B, int I, int H, int reverse)
 {
@@ -19,8 +16,9 @@ void lstm_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ld
     /* gates [T*B x 4H] = X [T*B x I] W_ih^T + b_ih + b_hh (once for a constant input) */
     const int rows = x_steps == 1 ? B : T * B;
     sgemm(GEMM_N, GEMM_T, rows, G, I, 1.0f, x, ldx, w->w_ih, I, 0.0f, tape->gates, G);
-    vec_add_bias(tape->gates, w->b_ih, rows, G);
-    vec_add_bias(tape->gates, w->b_hh, rows, G);
+    for (int j = 0; j < G; j++)
+        tape->bias[j] = w->b_ih[j] + w->b_hh[j];
+    vec_add_bias(tape->gates, tape->bias, rows, G);
     rnn_repeat_steps(tape->gates, T, x_steps, (size_t)B * G);
 
     transpose_weights(w->w_hh, G, H, tape->w_hh_t);

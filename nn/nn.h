@@ -57,6 +57,7 @@ typedef struct {
 typedef struct {
     float *gates, *cell, *aux;
     float *w_hh_t; /* [H x G*H] W_hh transposed once per forward pass, for the step products */
+    float *bias;   /* [G*H] the biases added to the input projections, summed once per pass */
 } RnnTape;
 
 /* Scratch one direction needs during backward (shared by every layer and direction). */

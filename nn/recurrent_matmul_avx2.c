@@ -11,22 +11,22 @@
 #define RNN_TILE(ROWS, VECS)                                                                    \
     do {                                                                                        \
         __m256 acc[6][2];                                                                       \
-        for (int r = 0; r < (ROWS); r++)                                                        \
-            for (int v = 0; v < (VECS); v++)                                                    \
+        _Pragma("GCC unroll 6") for (int r = 0; r < (ROWS); r++)                                \
+            _Pragma("GCC unroll 2") for (int v = 0; v < (VECS); v++)                            \
                 acc[r][v] = accumulate ? _mm256_loadu_ps(out + (size_t)(b + r) * ldo + n + 8 * v) \
                                        : _mm256_setzero_ps();                                   \
         for (int k = 0; k < K; k++) {                                                           \
             __m256 wv[2];                                                                       \
-            for (int v = 0; v < (VECS); v++)                                                    \
+            _Pragma("GCC unroll 2") for (int v = 0; v < (VECS); v++)                            \
                 wv[v] = _mm256_loadu_ps(w + (size_t)k * ldw + n + 8 * v);                       \
-            for (int r = 0; r < (ROWS); r++) {                                                  \
+            _Pragma("GCC unroll 6") for (int r = 0; r < (ROWS); r++) {                          \
                 const __m256 hv = _mm256_broadcast_ss(h + (size_t)(b + r) * ldh + k);           \
-                for (int v = 0; v < (VECS); v++)                                                \
+                _Pragma("GCC unroll 2") for (int v = 0; v < (VECS); v++)                        \
                     acc[r][v] = _mm256_fmadd_ps(hv, wv[v], acc[r][v]);                          \
             }                                                                                   \
         }                                                                                       \
-        for (int r = 0; r < (ROWS); r++)                                                        \
-            for (int v = 0; v < (VECS); v++)                                                    \
+        _Pragma("GCC unroll 6") for (int r = 0; r < (ROWS); r++)                                \
+            _Pragma("GCC unroll 2") for (int v = 0; v < (VECS); v++)                            \
                 _mm256_storeu_ps(out + (size_t)(b + r) * ldo + n + 8 * v, acc[r][v]);           \
     } while (0)
 

@@ -50,16 +50,6 @@ size_t rnn_bind(Rnn *r, RnnKind kind, int input, int hidden, int layers, int dir
     return off;
 }
 
-/* arena_floats that turns exhaustion of a real arena into a status (a measuring arena always
- * returns NULL, which is expected there). */
-static StatusCode take(Arena *a, float **p, size_t count, Status *st)
-{
-    *p = arena_floats(a, count);
-    if (a->base && !*p)
-        return status_fail(st, TK_ENOMEM, "rnn: arena of %zu bytes too small", a->capacity);
-    return TK_OK;
-}
-
 StatusCode rnn_plan(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status *st)
 {
     if (T < 1 || B < 1 || r->layers < 1 || r->layers > RNN_MAX_LAYERS || r->dirs < 1 ||
@@ -73,31 +63,33 @@ StatusCode rnn_plan(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status 
     const size_t out = tb * r->dirs * H;
     StatusCode rc = TK_OK;
     for (int l = 0; l < r->layers && !rc; l++) {
-        rc = take(a, &b->out[l], out, st);
+        rc = arena_take(a, &b->out[l], out, "rnn", st);
         for (int d = 0; d < r->dirs && !rc; d++) {
-            rc = take(a, &b->tape[l][d].gates, tb * G * H, st);
+            rc = arena_take(a, &b->tape[l][d].gates, tb * G * H, "rnn", st);
             if (!rc)
-                rc = take(a, &b->tape[l][d].cell, tb * H, st);
+                rc = arena_take(a, &b->tape[l][d].cell, tb * H, "rnn", st);
             if (!rc && r->kind == RNN_LSTM)
-                rc = take(a, &b->tape[l][d].aux, tb * H, st);
+                rc = arena_take(a, &b->tape[l][d].aux, tb * H, "rnn", st);
             if (!rc)
-                rc = take(a, &b->tape[l][d].w_hh_t, G * H * H, st);
+                rc = arena_take(a, &b->tape[l][d].w_hh_t, G * H * H, "rnn", st);
+            if (!rc)
+                rc = arena_take(a, &b->tape[l][d].bias, G * H, "rnn", st);
         }
     }
     for (int d = 0; d < r->dirs && !rc; d++) {
         RnnScratch *s = &b->scratch[d];
-        rc = take(a, &s->dgates, tb * G * H, st);
+        rc = arena_take(a, &s->dgates, tb * G * H, "rnn", st);
         if (!rc && r->kind == RNN_GRU)
-            rc = take(a, &s->dgates_h, tb * G * H, st);
+            rc = arena_take(a, &s->dgates_h, tb * G * H, "rnn", st);
         if (!rc)
-            rc = take(a, &s->dh, (size_t)B * H, st);
+            rc = arena_take(a, &s->dh, (size_t)B * H, "rnn", st);
         if (!rc && r->kind == RNN_LSTM)
-            rc = take(a, &s->dc, (size_t)B * H, st);
+            rc = arena_take(a, &s->dc, (size_t)B * H, "rnn", st);
         if (!rc && r->kind == RNN_LSTM)
-            rc = take(a, &s->dbias, G * H, st);
+            rc = arena_take(a, &s->dbias, G * H, "rnn", st);
     }
     for (int i = 0; i < 2 && !rc && r->layers > 1; i++)
-        rc = take(a, &b->dout[i], out, st);
+        rc = arena_take(a, &b->dout[i], out, "rnn", st);
     return rc;
 }
 

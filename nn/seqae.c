@@ -5,6 +5,7 @@
  * of the PyTorch module's state_dict (enc.*, to_latent.*, dec.*, out.*), so PyTorch's
  * initial weights load with one copy. */
 #include "nn.h"
+#include "nn_internal.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -132,14 +133,6 @@ void seqae_init_params(SeqAE *m, Rng *rng)
     }
 }
 
-static StatusCode take(Arena *a, float **p, size_t count, Status *st)
-{
-    *p = arena_floats(a, count);
-    if (a->base && !*p)
-        return status_fail(st, TK_ENOMEM, "seqae: arena of %zu bytes too small", a->capacity);
-    return TK_OK;
-}
-
 StatusCode seqae_work_plan(const SeqAE *m, SeqAEWork *w, Arena *a, int batch, int train,
                            Status *st)
 {
@@ -160,17 +153,8 @@ StatusCode seqae_work_plan(const SeqAE *m, SeqAEWork *w, Arena *a, int batch, in
     /* The first three are all that encoding needs. */
     const size_t n_bufs = train ? sizeof bufs / sizeof bufs[0] : 3;
     for (size_t i = 0; i < n_bufs && !rc; i++)
-        rc = take(a, bufs[i].p, bufs[i].n, st);
+        rc = arena_take(a, bufs[i].p, bufs[i].n, "seqae", st);
     return rc;
-}
-
-/* [B, T, F] -> [T, B, F] */
-static void to_time_major(const float *x, float *xt, int B, int T, int F)
-{
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++)
-            memcpy(xt + ((size_t)t * B + b) * F, x + ((size_t)b * T + t) * F,
-                   (size_t)F * sizeof(float));
 }
 
 /* Encoder and latent: x [B, T, F] -> w->z [B, L]. */

@@ -1,9 +1,9 @@
 /* kernels — the optimised NHWC kernels pose/net.c runs (definitions in kernels.h): 1x1
  * convolutions as register-tiled products with bias, residual and RELU6 fused (no packing:
  * the weights are already stored [ic][oc] by the importer), direct convolution for the few
- * other kernels, depthwise convolution row by row, and the data-movement operators. Each splits output rows between
- * OpenMP threads; the AVX2 inner loops are in kernels_avx2.c, with the scalar loops here as
- * their twins. */
+ * other kernels, depthwise convolution row by row, and the data-movement operators. Each
+ * splits output rows between OpenMP threads (small layers run on one); the AVX2 inner loops
+ * are in kernels_avx2.c, with the scalar loops here as their twins. */
 #include <math.h>
 #include <string.h>
 
@@ -54,12 +54,8 @@ static void pointwise_block(const float *in, int K, const float *w, int N, const
     }
 }
 
-#ifndef POINTWISE_ROWS
 #define POINTWISE_ROWS 4
-#endif
-#ifndef POINTWISE_COLS
 #define POINTWISE_COLS 24
-#endif
 
 /* 1x1, stride 1: out[P x oc] = in[P x ic] * w[ic x oc] + bias (+ residual), activation; in
  * tiles of 4 pixels x 24 channels, channel blocks outermost so that a block's weights stay in
@@ -228,7 +224,8 @@ void pad(const float *in, int h, int w, int c, const int pads[6], float *out)
 void maxpool(const ConvGeom *g, const float *in, float *out)
 {
     int c = g->oc;
-#pragma omp parallel for schedule(static) if ((long)g->oh * g->ow * c * g->kh * g->kw >= PARALLEL_MIN_WORK)
+    long work = (long)g->oh * g->ow * c * g->kh * g->kw;
+#pragma omp parallel for schedule(static) if (work >= PARALLEL_MIN_WORK)
     for (int y = 0; y < g->oh; y++)
         for (int x = 0; x < g->ow; x++) {
             float *o = out + ((size_t)y * g->ow + x) * c;
@@ -280,8 +277,10 @@ void resize_bilinear(const float *in, int ih, int iw, int c, float *out, int oh,
             float dx = sx - (float)x0;
             float w00 = (1 - dy) * (1 - dx), w10 = dy * (1 - dx), w01 = (1 - dy) * dx,
                   w11 = dy * dx;
-            const float *p00 = in + ((size_t)y0 * iw + x0) * c, *p10 = in + ((size_t)y1 * iw + x0) * c;
-            const float *p01 = in + ((size_t)y0 * iw + x1) * c, *p11 = in + ((size_t)y1 * iw + x1) * c;
+            const float *p00 = in + ((size_t)y0 * iw + x0) * c;
+            const float *p10 = in + ((size_t)y1 * iw + x0) * c;
+            const float *p01 = in + ((size_t)y0 * iw + x1) * c;
+            const float *p11 = in + ((size_t)y1 * iw + x1) * c;
             float *o = out + ((size_t)y * ow + x) * c;
             for (int k = 0; k < c; k++)
                 o[k] = p00[k] * w00 + p10[k] * w10 + p01[k] * w01 + p11[k] * w11;

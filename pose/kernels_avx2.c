@@ -51,7 +51,7 @@ INLINE void pointwise_tile(const int MR, const int NV, const int MASKED, const f
     for (int v = 0; v < NV; v++) {
         __m256 b = v == NV - 1 ? _mm256_maskload_ps(bias + n0 + 8 * v, tail)
                                : _mm256_loadu_ps(bias + n0 + 8 * v);
-        #pragma GCC unroll 6
+        #pragma GCC unroll 4
         for (int r = 0; r < MR; r++)
             acc[r][v] = b;
     }
@@ -62,7 +62,7 @@ INLINE void pointwise_tile(const int MR, const int NV, const int MASKED, const f
         for (int v = 0; v < NV; v++)
             wv[v] = MASKED && v == NV - 1 ? _mm256_maskload_ps(wk + 8 * v, tail)
                                            : _mm256_loadu_ps(wk + 8 * v);
-        #pragma GCC unroll 6
+        #pragma GCC unroll 4
         for (int r = 0; r < MR; r++) {
             __m256 a = _mm256_broadcast_ss(in + (size_t)r * K + k);
             #pragma GCC unroll 4
@@ -70,15 +70,17 @@ INLINE void pointwise_tile(const int MR, const int NV, const int MASKED, const f
                 acc[r][v] = _mm256_fmadd_ps(a, wv[v], acc[r][v]);
         }
     }
-    #pragma GCC unroll 6
+    #pragma GCC unroll 4
     for (int r = 0; r < MR; r++)
         #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) {
             float *o = out + (size_t)r * N + n0 + 8 * v;
             __m256 s = acc[r][v];
-            if (res)
-                s = _mm256_add_ps(s, v == NV - 1 ? _mm256_maskload_ps(res + (size_t)r * N + n0 + 8 * v, tail)
-                                                 : _mm256_loadu_ps(res + (size_t)r * N + n0 + 8 * v));
+            if (res) {
+                const float *rp = res + (size_t)r * N + n0 + 8 * v;
+                s = _mm256_add_ps(s, v == NV - 1 ? _mm256_maskload_ps(rp, tail)
+                                                 : _mm256_loadu_ps(rp));
+            }
             if (relu6)
                 s = relu6_ps(s);
             if (v == NV - 1)
@@ -105,8 +107,6 @@ void pointwise_block_avx2(const float *in, int K, const float *w, int N, const f
         POINTWISE_CASE(2, 1) POINTWISE_CASE(2, 2) POINTWISE_CASE(2, 3)
         POINTWISE_CASE(3, 1) POINTWISE_CASE(3, 2) POINTWISE_CASE(3, 3)
         POINTWISE_CASE(4, 1) POINTWISE_CASE(4, 2) POINTWISE_CASE(4, 3)
-        POINTWISE_CASE(5, 1) POINTWISE_CASE(5, 2) POINTWISE_CASE(6, 1) POINTWISE_CASE(6, 2)
-        POINTWISE_CASE(1, 4) POINTWISE_CASE(2, 4) POINTWISE_CASE(3, 4)
     default:
         break;
     }
@@ -376,7 +376,8 @@ INLINE void dw_one(const ConvGeom *g, const float *in, const float *w, const flo
             acc = _mm256_fmadd_ps(_mm256_maskload_ps(ip + (size_t)kx * c, mask),
                                   _mm256_maskload_ps(wp + (size_t)kx * c, mask), acc);
     }
-    _mm256_maskstore_ps(out + ((size_t)y * g->ow + x) * c + k, mask, g->relu6 ? relu6_ps(acc) : acc);
+    _mm256_maskstore_ps(out + ((size_t)y * g->ow + x) * c + k, mask,
+                        g->relu6 ? relu6_ps(acc) : acc);
 }
 
 /* One output row of a depthwise convolution, channel block by channel block: groups of four

@@ -1,7 +1,8 @@
 /* net — the graph executor behind pose.h's network API: reads a .tkw written by
  * `takt weights import-tflite` (graph syntax in io/tflite_import.c), checks every operator's
  * shapes, fuses a 1x1 convolution with the ADD that follows it (residual + activation in the
- * convolution's epilogue) and an explicit PAD with the convolution that reads it, leaves out operators that only skipped outputs need, plans all
+ * convolution's epilogue) and an explicit PAD with the convolution that reads it, leaves out
+ * operators that only skipped outputs need, plans all
  * activation memory once (tensors whose lifetimes do not overlap share bytes; first fit by
  * offset) and runs the operators in file order with the kernels of kernels.h. */
 #include <limits.h>
@@ -570,6 +571,11 @@ static StatusCode plan_activations(PoseNet *n, Status *st)
     return TK_OK;
 }
 
+static size_t weight_count(const NetOp *op)
+{
+    return (size_t)op->g.kh * op->g.kw * op->g.ic * (op->kind == OP_CONV ? op->g.oc : 1);
+}
+
 /* The same sequence of arena requests twice: on a measuring arena to learn the size, then
  * on the real one. */
 static void carve(PoseNet *n, Arena *a, float **act)
@@ -578,7 +584,7 @@ static void carve(PoseNet *n, Arena *a, float **act)
         NetOp *op = &n->ops[i];
         if (!op->run || (op->kind != OP_CONV && op->kind != OP_DWCONV))
             continue;
-        size_t wcount = (size_t)op->g.kh * op->g.kw * op->g.ic * (op->kind == OP_CONV ? op->g.oc : 1);
+        size_t wcount = weight_count(op);
         op->w = arena_floats(a, wcount);
         op->b = arena_floats(a, (size_t)op->g.oc);
     }
@@ -591,7 +597,7 @@ static StatusCode load_weights(PoseNet *n, const TkwFile *f, Status *st)
         NetOp *op = &n->ops[i];
         if (!op->run || (op->kind != OP_CONV && op->kind != OP_DWCONV))
             continue;
-        size_t wcount = (size_t)op->g.kh * op->g.kw * op->g.ic * (op->kind == OP_CONV ? op->g.oc : 1);
+        size_t wcount = weight_count(op);
         StatusCode rc = tkw_read_f32(f, op->wname, op->w, wcount, st);
         if (rc == TK_OK)
             rc = tkw_read_f32(f, op->bname, op->b, (size_t)op->g.oc, st);

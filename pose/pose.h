@@ -178,4 +178,37 @@ void pose_tracker_reset(PoseTracker *t);
 StatusCode pose_tracker_process(PoseTracker *t, const Image *frame, double time_s,
                                 PoseFrameResult *out, Status *st);
 
+/* ---------------------------------------------------------------- joint angles (angles.c)
+ *
+ * The six angles of the MTM-2 method from the 33 landmarks of one frame, in degrees, in the
+ * x-y plane of MediaPipe's normalised image coordinates: elbows (shoulder-elbow-wrist),
+ * shoulders (hip-shoulder-elbow), wrists (elbow-wrist-pinky), left then right; plus the x-y
+ * of both wrists. An angle whose joints are not all visible (visibility below the threshold)
+ * or whose limb has zero length is marked invalid and left NAN, never guessed. */
+
+#define POSE_ANGLES 6
+#define POSE_ANGLE_FEATURES 10 /* the six angles, then l_wrist_x, l_wrist_y, r_wrist_x, r_wrist_y */
+#define POSE_VISIBILITY_MIN 0.5f
+
+typedef enum {
+    ANGLE_L_ELBOW = 0, ANGLE_R_ELBOW, ANGLE_L_SHOULDER, ANGLE_R_SHOULDER, ANGLE_L_WRIST,
+    ANGLE_R_WRIST
+} PoseAngleId;
+
+typedef struct {
+    float value[POSE_ANGLE_FEATURES]; /* NAN where invalid */
+    unsigned valid_mask;              /* bit i: value[i] is valid */
+    int valid;                        /* every feature is valid */
+} PoseAngles;
+
+/* Feature names: "l_elbow", "r_elbow", "l_shoulder", "r_shoulder", "l_wrist", "r_wrist",
+ * "l_wrist_x", "l_wrist_y", "r_wrist_x", "r_wrist_y"; NULL beyond. */
+const char *pose_angle_name(int i);
+/* The landmark indices (a, b, c) of angle id: the angle is measured at b. */
+void pose_angle_joints(PoseAngleId id, int *a, int *b, int *c);
+/* Angle at b between b->a and b->c in degrees, [0, 180]; NAN when either vector is zero. */
+float pose_joint_angle(float ax, float ay, float bx, float by, float cx, float cy);
+/* lm: 33 landmarks as x, y, z, visibility (the keypoints CSV's order, 132 floats). */
+void pose_angles_compute(const float *lm, float min_visibility, PoseAngles *out);
+
 #endif

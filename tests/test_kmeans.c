@@ -245,3 +245,32 @@ static void check_elbow(const char *tag, int n, int want_knee, double want_inert
 
 Test(kmeans, shared_2k_elbow) { check_elbow("2k", 2000, 5, 63992.2); }
 Test(kmeans, shared_20k_elbow) { check_elbow("20k", 20000, 4, 640718.9); }
+
+/* Predicting with the fitted centres gives the fitted labels and inertia; k-means++ centres
+ * are rows of the data. */
+Test(kmeans, predict_and_plusplus)
+{
+    float *x = test_read_f32(G "blobs300_x.bin", 300 * 5);
+    float *init = test_read_f32(G "blobs300_init.bin", 20);
+    cr_assert(x && init);
+    KMeansParams p = kmeans_params_default(4);
+    p.init = init;
+    float centers[20];
+    int labels[300], again[300];
+    KMeansResult r = {centers, labels, 0, 0};
+    cr_assert_eq(kmeans_fit(x, 300, 5, &p, &r, NULL), TK_OK);
+    double inertia;
+    cr_assert_eq(kmeans_predict(x, 300, 5, centers, 4, again, &inertia, NULL), TK_OK);
+    cr_assert(memcmp(labels, again, sizeof labels) == 0);
+    cr_assert_float_eq(inertia, r.inertia, 1e-9 * r.inertia);
+    float seeds[20];
+    cr_assert_eq(kmeans_plusplus(x, 300, 5, 4, 3, seeds, NULL), TK_OK);
+    for (int c = 0; c < 4; c++) {
+        int found = 0;
+        for (int i = 0; i < 300 && !found; i++)
+            found = memcmp(seeds + c * 5, x + i * 5, 5 * sizeof(float)) == 0;
+        cr_assert(found, "centre %d is not a row", c);
+    }
+    free(x);
+    free(init);
+}

@@ -101,6 +101,16 @@ Test(nn_train, bad_csv_names_file_line_and_column)
     cr_assert_neq(keypoints_read(&k, path, 0, &st), TK_OK);
     cr_assert_not_null(strstr(st.msg, "bad.csv"), "%s", st.msg);
     cr_assert_not_null(strstr(st.msg, "3"), "line 3 named: %s", st.msg);
+    /* NaN, infinity and a short row are refused the same way. */
+    const char *bad_rows[3] = {"1,0.03,1,nan,0.5,0,1", "1,0.03,1,0.5,inf,0,1", "1,0.03,1,0.5"};
+    for (int i = 0; i < 3; i++) {
+        f = fopen(path, "w");
+        fprintf(f, "frame,time_s,pose,x0,y0,z0,v0\n0,0,1,0.5,0.5,0,1\n%s\n", bad_rows[i]);
+        fclose(f);
+        cr_assert_neq(keypoints_read(&k, path, 0, &st), TK_OK, "'%s' accepted", bad_rows[i]);
+        cr_assert_not_null(strstr(st.msg, "bad.csv"), "%s", st.msg);
+        cr_assert_not_null(strstr(st.msg, "3"), "line 3 named: %s", st.msg);
+    }
     f = fopen(path, "w");
     fprintf(f, "a,b,c\n1,2,3\n");
     fclose(f);

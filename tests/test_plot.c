@@ -220,8 +220,8 @@ Test(plot, upright_text_reads_bottom_to_top) {
     Status st = {0};
     cr_assert_eq(plot_image_new(&img, 40, 60, &st), TK_OK);
     const Rgb ink = {0, 0, 0};
-    /* "L" upright: its long stroke becomes a horizontal bar at the bottom-left... no: the
-     * glyph's left edge (the stem) lies along the bottom, its foot runs up the right side. */
+    /* "L" turned a quarter turn counter-clockwise: its stem (the glyph's left column) lies
+     * along the bottom, its foot runs up the right side. */
     draw_text_up(&img, 20, 30, "L", 1, ink);
     int minx = 99, maxx = -1, miny = 99, maxy = -1;
     for (int y = 0; y < 60; y++)
@@ -240,7 +240,7 @@ Test(plot, upright_text_reads_bottom_to_top) {
     free(img.rgb);
 }
 
-/* ---------------------------------------------------------------- plots
+/* ---------------------------------------------------------------- plots */
 
 /* Three clusters at the left-bottom, top-middle and right-bottom, and some noise. */
 Test(plot, scatter_shows_each_cluster_in_its_place_and_a_legend) {

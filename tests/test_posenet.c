@@ -226,7 +226,7 @@ Test(posenet, kernels_bit_identical_for_1_and_2_threads)
             else
                 conv2d(simd_active(), &g, in, w, b, k == 0 ? res : NULL, t == 1 ? one : two);
         }
-        cr_assert_arr_eq(one, two, n_out * sizeof *one, "case %d differs between 1 and 2 threads", k);
+        cr_assert_arr_eq(one, two, n_out * sizeof *one, "case %d: 1 and 2 threads differ", k);
         free(in), free(w), free(b), free(res), free(one), free(two);
     }
     omp_set_num_threads(saved);
@@ -413,7 +413,8 @@ Test(posenet, skipping_segmentation_changes_nothing_else)
     for (int k = 0; k < 5; k++) {
         if (k == 2)
             continue;
-        const Tensor *a = posenet_output(all, output_names[k]), *b = posenet_output(some, output_names[k]);
+        const Tensor *a = posenet_output(all, output_names[k]);
+        const Tensor *b = posenet_output(some, output_names[k]);
         cr_assert(a && b);
         cr_assert_arr_eq(a->data, b->data, tensor_count(a) * sizeof(float), "%s",
                          output_names[k]);

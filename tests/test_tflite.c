@@ -278,7 +278,8 @@ Test(tflite, import_reproduces_committed_weights)
     cr_expect_str_eq(tkw_meta(&f16, "source_sha256"),
                      "f17bfbecadb61c3be1baa8b8d851cc6619c870a87167b32848ad20db306b9d61");
     cr_expect_str_eq(tkw_meta(&f16, "input_shape"), "1x256x256x3");
-    cr_expect_str_eq(tkw_meta(&f16, "outputs"), "Identity,Identity_1,Identity_2,Identity_3,Identity_4");
+    cr_expect_str_eq(tkw_meta(&f16, "outputs"),
+                     "Identity,Identity_1,Identity_2,Identity_3,Identity_4");
     cr_expect_str_eq(tkw_meta(&f16, "weights_dtype"), "f16");
     cr_expect_str_eq(tkw_meta(&f32, "weights_dtype"), "f32");
     cr_expect_str_eq(tkw_meta(&f16, "graph"), tkw_meta(&f32, "graph"));
