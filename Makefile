@@ -43,9 +43,12 @@ TAKT     := $(BUILD)/takt
 TESTS    := $(BUILD)/takt-tests
 
 DEB_PKGS := build-essential pkg-config libstb-dev libpng-dev libcriterion-dev
-BENCH_PKGS := python3-numpy libopenblas0-pthread
+# Tools that tests drive as a user would: ffmpeg makes Y4M from the reference video,
+# mosquitto is the local broker that `takt mtm run -o -` events are piped into.
+TEST_PKGS := ffmpeg mosquitto mosquitto-clients
+BENCH_PKGS := python3-numpy libopenblas0-pthread python3-torch python3-sklearn python3-scipy
 
-.PHONY: all deps deps-bench test check demo bench clean _test _demo _bench
+.PHONY: all deps deps-test deps-bench test check demo bench clean weights _test _demo _bench
 
 all: $(TAKT) $(TESTS)
 
@@ -53,10 +56,17 @@ all: $(TAKT) $(TESTS)
 deps:
 	@PKGS="$(DEB_PKGS)" sh .ci/deps
 
+deps-test:
+	@PKGS="$(TEST_PKGS)" sh .ci/deps
+
 deps-bench:
 	@PKGS="$(BENCH_PKGS)" sh .ci/deps
+	@# ONNX Runtime (the pose anchor), as ../shared/bench/ort/README.md installs it; optional.
+	@[ -d "$$HOME/.cache/takt-ort/node_modules/onnxruntime-node" ] || ! command -v npm >/dev/null || \
+	  ONNXRUNTIME_NODE_INSTALL=skip npm install --silent --prefix "$$HOME/.cache/takt-ort" onnxruntime-node@1.30.0 || \
+	  echo "note: onnxruntime-node not installed; the pose benchmark runs without its anchor"
 
-test: deps
+test: deps deps-test
 	@$(MAKE) --no-print-directory _test
 
 _test: $(TESTS) $(TAKT)
@@ -75,6 +85,11 @@ bench: deps deps-bench
 
 _bench: $(TAKT)
 	$(TAKT) bench $(BENCH_ARGS)
+
+# Re-creates weights/*.tkw (and the 27 MB heavy model, not committed) from the npm package
+# @mediapipe/pose with takt's own converter, checking the sha256 of every source model.
+weights: $(TAKT)
+	sh weights/make_weights.sh $(TAKT)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)

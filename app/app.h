@@ -41,6 +41,8 @@ int cmd_tsne(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_pose(int argc, char **argv);
 int cmd_mtm(int argc, char **argv);
+int cmd_classify(int argc, char **argv);
+int cmd_study(int argc, char **argv);
 
 /* ---------------------------------------------------------------- option values (args.c)
  * Each returns EXIT_OK, or prints a usage error naming the option and returns EXIT_USAGE. */

@@ -226,7 +226,7 @@ int cmd_train(int argc, char **argv)
                 "--resume\n",
                 s.epoch + 1, s.step, ckpt);
         code = EXIT_RUNTIME;
-    } else if (seqae_save(&s.model, &s.scale, output, &st)) {
+    } else if (seqae_save_trained(&s, output, &st)) {
         code = app_fail(&st);
     } else {
         fprintf(stderr, "takt: train: %d epochs, %d training / %d validation windows, best %s "

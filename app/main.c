@@ -21,6 +21,8 @@ static const Verb verbs[] = {
     {"eval", cmd_eval, "agreement of predicted and true labels (takt eval PRED.csv TRUE.csv)"},
     {"pose", cmd_pose, "33 MediaPipe keypoints per frame of a video or images (takt pose IN -o K.csv)"},
     {"mtm", cmd_mtm, "MTM-2 motion elements from joint angles (takt mtm fit|compare|noise|label|run)"},
+    {"classify", cmd_classify, "skeleton-sequence LSTM classifiers (takt classify train|predict|grid)"},
+    {"study", cmd_study, "time-motion study of a video or keypoints (takt study INPUT -o OUTDIR)"},
 };
 
 static void print_help(FILE *out)

@@ -72,8 +72,8 @@ typedef struct {
 } MtmCompareRow;
 
 /* The seed's protocol for one classifier: stratified 80/20 split, 10-fold stratified CV on the
- * 80 %, refit on the 80 %, test on the 20 %. pred_test (may be NULL): the test rows'
- * predictions in row order of the rows with is_test set (is_test: n, may be NULL). */
+ * 80 %, refit on the 80 %, test on the 20 % (infer_us_per_sample: one batched predict of the
+ * test rows, scaling included). */
 StatusCode mtm_compare(MtmKind kind, const float *x, const int *y, int n, int d, int n_classes,
                        uint64_t seed, MtmCompareRow *row, Status *st);
 
@@ -114,10 +114,6 @@ typedef struct {
     int *pred;          /* n, the class per frame; -1 where the frame had no valid features */
     int *neighbour;     /* n, the nearest training row (KNN) or -1 */
 } MtmFrames;
-
-typedef struct {
-    double count, tmu;       /* per class: elements and total TMU */
-} MtmCodeTotal;
 
 /* Writes one JSON line per motion element to out (flushed per line) and the summary (per code
  * totals, exposure seconds per risk, neutral-posture check) to summary (may be NULL). */

@@ -40,10 +40,11 @@ StatusCode mtm_table_load(MtmTable *t, const char *path, Status *st)
     char **labels = t->f.table.text[t->f.label_col];
     for (int i = 0; i < t->f.n; i++)
         if (!mtm_code_valid(labels[i])) {
+            status_fail(st, TK_EFORMAT, "%s: data row %d: label '%s' is not an MTM-2 code "
+                        "(letters and digits, e.g. R30A) or a class number", path, i + 1,
+                        labels[i]);
             features_free(&t->f);
-            return status_fail(st, TK_EFORMAT, "%s: data row %d: label '%s' is not an MTM-2 code "
-                               "(letters and digits, e.g. R30A) or a class number", path, i + 1,
-                               labels[i]);
+            return TK_EFORMAT;
         }
     t->y = malloc(sizeof(int) * (size_t)(t->f.n > 0 ? t->f.n : 1));
     t->feature_names = malloc(sizeof(char *) * (size_t)t->f.d);

@@ -3,7 +3,9 @@
  * the work rate (GFLOP/s of the convolutions) beside the FMA peak. The anchor is ONNX Runtime
  * (npm onnxruntime-node) on the same models converted to ONNX, ../shared/bench/ort/run.js,
  * started right after takt's round for the same model and thread count, on the same CPU.
- * The landmark models run without the segmentation branch, as the *_noseg anchors do. */
+ * The landmark models run without the segmentation branch, as the *_noseg anchors do. At one
+ * thread a per-layer profile follows: milliseconds per run of each operator kind, and the
+ * convolutions' GFLOP/s. */
 #include "bench.h"
 #include "../pose/pose.h"
 
@@ -94,6 +96,36 @@ static double ort_median_ms(const PoseBenchModel *m, int threads, int cpu, int r
     return atof(key + strlen("\"median_ms\":"));
 }
 
+/* Per-layer profile at one thread: time per run of each operator kind, and GFLOP/s of the
+ * convolutions beside the peak. */
+static StatusCode print_profile(const BenchConfig *cfg, PoseNet *net, const char *model, int runs,
+                                Status *st)
+{
+    StatusCode rc = TK_OK;
+    posenet_profile(net, 1);
+    for (int i = 0; i < runs && rc == TK_OK; i++)
+        rc = posenet_run(net, st);
+    PoseNetProfile prof[POSENET_PROFILE_KINDS];
+    int n = posenet_profile_get(net, prof);
+    posenet_profile(net, 0);
+    for (int k = 0; k < n && rc == TK_OK; k++) {
+        char metric[64];
+        snprintf(metric, sizeof metric, "ms_%s", prof[k].name);
+        BenchRow row = {.bench = "pose", .case_name = model, .threads = 1, .metric = metric,
+                        .value = prof[k].seconds * 1e3 / runs, .unit = "ms", .peak = NAN,
+                        .anchor = NAN, .higher_is_better = 0};
+        bench_print_row(cfg, &row);
+        if (prof[k].flops > 0) {
+            snprintf(metric, sizeof metric, "gflops_%s", prof[k].name);
+            BenchRow rate = {.bench = "pose", .case_name = model, .threads = 1, .metric = metric,
+                             .value = prof[k].flops / prof[k].seconds * 1e-9, .unit = "GFLOP/s",
+                             .peak = bench_fma_peak(1), .anchor = NAN, .higher_is_better = 1};
+            bench_print_row(cfg, &rate);
+        }
+    }
+    return rc;
+}
+
 StatusCode bench_pose(const BenchConfig *cfg, Status *st)
 {
     const int runs = cfg->quick ? POSE_BENCH_QUICK_RUNS : POSE_BENCH_RUNS;
@@ -124,6 +156,8 @@ StatusCode bench_pose(const BenchConfig *cfg, Status *st)
             }
             double ms = median_ms(net, runs, st, &rc);
             double anchor = ort_median_ms(m, threads, cpu, runs, &anchor_broken);
+            if (threads == 1 && rc == TK_OK)
+                rc = print_profile(cfg, net, m->name, runs, st);
             if (threads == 1)
                 bench_unpin();
             if (rc != TK_OK)

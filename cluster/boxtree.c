@@ -132,16 +132,13 @@ int box_within(const float *a, const float *b, int d, float r2f, double r2)
 /* Squared distance from q to node's box, or more than limit (stops early). */
 float box_dist(const BoxTree *t, int node, const float *q, float limit)
 {
-    /* Branch-free and in SIMD lanes: for the d of the data here that beats stopping early. */
     const float *lo = t->lo + (size_t)node * t->d, *hi = t->hi + (size_t)node * t->d;
     float s = 0.0f;
-    (void)limit;
-#pragma omp simd reduction(+ : s)
     for (int j = 0; j < t->d; j++) {
-        const float below = lo[j] - q[j], above = q[j] - hi[j];
-        float e = below > above ? below : above;
-        e = e > 0.0f ? e : 0.0f;
+        const float e = q[j] < lo[j] ? lo[j] - q[j] : (q[j] > hi[j] ? q[j] - hi[j] : 0.0f);
         s += e * e;
+        if (s > limit)
+            break;
     }
     return s;
 }

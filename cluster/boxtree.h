@@ -8,7 +8,7 @@
 
 #include "../core/core.h"
 
-#define BOX_LEAF 16
+#define BOX_LEAF 32
 #define BOX_STACK 128 /* traversal stack: 2 per level of a median-split tree */
 #define BOX_RECHECK 1e-5f
 

@@ -232,14 +232,15 @@ StatusCode split_stratified_kfold(const int *y, int n, int k, uint64_t seed, int
 typedef struct {
     int begin, end;    /* rows [begin, end) of the tree order */
     int left, right;   /* child nodes; -1 for a leaf */
-} KdNode;
+} KdNode;              /* followed in memory by its box: the lower, then the upper corner of
+                        * its rows (d floats each), so one node is one cache line at d = 6 */
 
 typedef struct {
     int n, d, leaf_size, node_count;
     float *points;     /* n x d in tree order, owned */
     int *index;        /* tree order -> original row, owned */
-    KdNode *nodes;     /* owned */
-    float *box;        /* node_count x 2d: the lower, then the upper corner of the node's rows */
+    unsigned char *nodes; /* node_count records of node_stride bytes, owned */
+    size_t node_stride;
 } KdTree;
 
 /* Splits on the dimension of widest spread at the median (scikit-learn's rule); d <= 64. */
@@ -307,7 +308,8 @@ typedef struct {
  * insertions in cache). Points closer than 1e-6 in both coordinates share a leaf
  * (scikit-learn's duplicate rule). */
 StatusCode quadtree_build(QuadTree *t, const float *y, int n, const int *order, Status *st);
-/* Barnes-Hut repulsion on one point: sum over summarised cells (leaves, or cells whose
+/* Barnes-Hut repulsion on one point, scikit-learn's walk exactly (the reference the grouped
+ * walk below, which t-SNE runs, is tested against): sum over summarised cells (leaves, or cells whose
  * squared width / squared distance < theta2) of size * q^2 * (p - barycentre) into force[2],
  * and of size * q into *sum_q, with q = 1 / (1 + squared distance); the point's own leaf is
  * skipped. Thread-safe. */

@@ -69,8 +69,11 @@ StatusCode elbow_fit(const float *x, int n, int d, const ElbowParams *p, ElbowRe
             rc = TK_OK;
             continue;
         }
+        if (rc != TK_OK)
+            break;
         out->silhouette[k - 1] = s;
-        if (rc == TK_OK && (out->best_silhouette_k == 0 || s > out->silhouette[out->best_silhouette_k - 1]))
+        const int best = out->best_silhouette_k;
+        if (best == 0 || s > out->silhouette[best - 1])
             out->best_silhouette_k = k;
     }
     if (rc == TK_OK)

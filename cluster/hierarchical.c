@@ -417,7 +417,8 @@ StatusCode hier_linkage(const float *x, int n, int d, Linkage method, double *Z,
     } else {
         c.D = malloc((size_t)n * (n - 1) / 2 * sizeof *c.D);
     }
-    if (!c.size || !chain || (!(c.centroid && c.centroid_t && c.slot_size && c.slot_of && c.id_of) && !c.D)) {
+    const int ward_ok = c.centroid && c.centroid_t && c.slot_size && c.slot_of && c.id_of;
+    if (!c.size || !chain || (!ward_ok && !c.D)) {
         rc = status_fail(st, TK_ENOMEM, "linkage: cannot allocate for %d rows", n);
         goto done;
     }

@@ -25,6 +25,13 @@ static int compare_rows(const void *a, const void *b, void *ctx)
     return (ia > ib) - (ia < ib);
 }
 
+static KdNode *node_at(const KdTree *t, int id)
+{
+    return (KdNode *)(t->nodes + (size_t)id * t->node_stride);
+}
+
+static float *box_of(const KdNode *node) { return (float *)(node + 1); }
+
 static int count_nodes(int rows, int leaf_size)
 {
     if (rows <= leaf_size)
@@ -36,7 +43,8 @@ static int build_node(KdTree *t, const float *x, int begin, int end)
 {
     const int id = t->node_count++;
     const int d = t->d;
-    float *lo = t->box + (size_t)id * 2 * d, *hi = lo + d;
+    KdNode *node = node_at(t, id);
+    float *lo = box_of(node), *hi = lo + d;
     int dim = 0;
     float widest = -1;
     for (int j = 0; j < d; j++) {
@@ -51,7 +59,7 @@ static int build_node(KdTree *t, const float *x, int begin, int end)
             dim = j;
         }
     }
-    t->nodes[id] = (KdNode){begin, end, -1, -1};
+    *node = (KdNode){begin, end, -1, -1};
     if (end - begin <= t->leaf_size)
         return id;
     SortKey key = {x, d, dim};
@@ -59,8 +67,8 @@ static int build_node(KdTree *t, const float *x, int begin, int end)
     const int mid = begin + (end - begin) / 2;
     const int left = build_node(t, x, begin, mid);
     const int right = build_node(t, x, mid, end);
-    t->nodes[id].left = left;
-    t->nodes[id].right = right;
+    node_at(t, id)->left = left;
+    node_at(t, id)->right = right;
     return id;
 }
 
@@ -78,9 +86,9 @@ StatusCode kdtree_build(KdTree *t, const float *x, int n, int d, int leaf_size, 
     const int nodes = count_nodes(n, leaf_size);
     t->points = malloc((size_t)n * d * sizeof(float));
     t->index = malloc((size_t)n * sizeof(int));
-    t->nodes = malloc((size_t)nodes * sizeof(KdNode));
-    t->box = malloc((size_t)nodes * 2 * d * sizeof(float));
-    if (!t->points || !t->index || !t->nodes || !t->box) {
+    t->node_stride = (sizeof(KdNode) + 2 * (size_t)d * sizeof(float) + 15) / 16 * 16;
+    t->nodes = aligned_alloc(64, ((size_t)nodes * t->node_stride + 63) / 64 * 64);
+    if (!t->points || !t->index || !t->nodes) {
         kdtree_free(t);
         return status_fail(st, TK_ENOMEM, "kd-tree: cannot allocate for %d rows", n);
     }
@@ -95,7 +103,7 @@ StatusCode kdtree_build(KdTree *t, const float *x, int n, int d, int leaf_size, 
 
 static double box_distance(const KdTree *t, int id, const double *q)
 {
-    const float *lo = t->box + (size_t)id * 2 * t->d, *hi = lo + t->d;
+    const float *lo = box_of(node_at(t, id)), *hi = lo + t->d;
     double s = 0;
     /* At most one of below / above is positive. max(v, 0) is written (v + |v|) / 2, exact and
      * branch-free: compare-and-branch forms mispredict about half the time here. */
@@ -111,7 +119,7 @@ static double box_distance(const KdTree *t, int id, const double *q)
  * included, so that an equidistant lower row is never pruned. */
 static void search(const KdTree *t, int id, const double *q, NeighbourHeap *h)
 {
-    const KdNode *node = &t->nodes[id];
+    const KdNode *node = node_at(t, id);
     if (node->left < 0) {
         const int d = t->d;
         for (int i = node->begin; i < node->end; i++) {
@@ -151,6 +159,5 @@ void kdtree_free(KdTree *t)
     free(t->points);
     free(t->index);
     free(t->nodes);
-    free(t->box);
     memset(t, 0, sizeof *t);
 }

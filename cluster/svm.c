@@ -15,6 +15,9 @@
 #include <string.h>
 
 #define SVM_MAX_CLASSES 1024
+/* A row costs a few dozen multiply-adds: below this many rows threads cost more than they
+ * save. */
+#define SVM_PARALLEL_MIN_ROWS 65536
 
 SvmParams svm_params_default(void)
 {
@@ -244,7 +247,7 @@ StatusCode svm_fit(LinearSvm *m, const float *x, const int *y, int n, int d, con
 
 void svm_decision(const LinearSvm *m, const float *q, int nq, float *scores)
 {
-#pragma omp parallel for schedule(static) if (nq >= 4096)
+#pragma omp parallel for schedule(static) if (nq >= SVM_PARALLEL_MIN_ROWS)
     for (long r = 0; r < nq; r++) {
         const float *qr = q + r * m->d;
         for (int model = 0; model < m->n_models; model++) {
@@ -259,7 +262,7 @@ void svm_decision(const LinearSvm *m, const float *q, int nq, float *scores)
 
 void svm_predict(const LinearSvm *m, const float *q, int nq, int *pred)
 {
-#pragma omp parallel for schedule(static) if (nq >= 4096)
+#pragma omp parallel for schedule(static) if (nq >= SVM_PARALLEL_MIN_ROWS)
     for (long r = 0; r < nq; r++) {
         const float *qr = q + r * m->d;
         int votes[SVM_MAX_CLASSES];

@@ -8,8 +8,13 @@
  * floor min_gain 0.01), the error checked every 50 iterations with the n_iter_without_progress
  * and min_grad_norm stops, and the KL divergence computed as sklearn computes it.
  *
- * Threads: OpenMP over points; every per-point sum is stored and the totals are added up
- * serially in point order, so the result is the same for any thread count. */
+ * One departure, for speed: the repulsion of 8 neighbouring points comes from one walk of the
+ * quadtree that summarises a cell only when theta's test holds for all 8, so every point is
+ * treated at least as finely as scikit-learn treats it.
+ *
+ * Threads: OpenMP over points (groups of points for Barnes-Hut) above TSNE_PARALLEL_MIN_N;
+ * every per-point sum is stored and the totals are added up serially in point order, so the
+ * result is the same for any thread count. */
 #include "cluster.h"
 
 #include <float.h>

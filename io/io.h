@@ -477,7 +477,7 @@ StatusCode video_open(VideoSource **v, const char *input, const VideoOptions *op
 StatusCode video_read(VideoSource *v, Image *frame, VideoRead *what, Status *st);
 void video_close(VideoSource *v);
 VideoKind video_kind(const VideoSource *v);
-/* Frames per second (Y4M header, or opts.fps), 0 when unknown (single images, folders). */
+/* Frames per second (the Y4M header's, else opts.fps), 0 when unknown. */
 double video_fps(const VideoSource *v);
 /* Number of frames when it can be known in advance (folders, seekable Y4M/raw files), else -1. */
 long video_frame_count(const VideoSource *v);

@@ -2,8 +2,8 @@
  * under their PyTorch state_dict names, the min-max scaling, every hyperparameter), so that
  * `takt embed` needs nothing else; and a training checkpoint ("takt.seqae.checkpoint": the
  * same plus Adam's moments and step, the best parameters, the loss history, the RNG and the
- * position in the run). Floats in metadata are written as C99 hex floats (%a), which read
- * back to the same bits. */
+ * position in the run). Numbers in metadata are written with enough digits (9 for a float,
+ * 17 for a double) to read back to the same bits. */
 #include "nn.h"
 #include "../io/io.h"
 
@@ -24,10 +24,18 @@ static StatusCode meta_int(TkwWriter *w, const char *key, long long v, Status *s
     return tkw_writer_meta(w, key, buf, st);
 }
 
+/* 17 significant digits read back to the same double, 9 to the same float. */
 static StatusCode meta_real(TkwWriter *w, const char *key, double v, Status *st)
 {
     char buf[64];
-    snprintf(buf, sizeof buf, "%a", v);
+    snprintf(buf, sizeof buf, "%.17g", v);
+    return tkw_writer_meta(w, key, buf, st);
+}
+
+static StatusCode meta_float(TkwWriter *w, const char *key, float v, Status *st)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.9g", (double)v);
     return tkw_writer_meta(w, key, buf, st);
 }
 
@@ -70,17 +78,58 @@ static StatusCode write_model(TkwWriter *w, const SeqAE *m, const float *params,
     return rc;
 }
 
-StatusCode seqae_save(const SeqAE *m, const MinMax *scale, const char *path, Status *st)
+/* Training settings as metadata (model files and checkpoints). */
+static StatusCode write_train_settings(TkwWriter *w, const TrainConfig *c, Status *st)
+{
+    const struct {
+        const char *key;
+        long long value;
+    } ints[] = {{"train.epochs", c->epochs},
+                {"train.batch", c->batch},
+                {"train.stride", c->stride},
+                {"train.patience", c->patience}};
+    StatusCode rc = TK_OK;
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0] && !rc; i++)
+        rc = meta_int(w, ints[i].key, ints[i].value, st);
+    if (!rc)
+        rc = meta_float(w, "train.lr", c->lr, st);
+    if (!rc)
+        rc = meta_float(w, "train.clip", c->clip, st);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" PRIu64, c->seed);
+    if (!rc)
+        rc = tkw_writer_meta(w, "train.seed", buf, st);
+    return rc;
+}
+
+static StatusCode save_model(const SeqAE *m, const MinMax *scale, const TrainState *trained,
+                             const char *path, Status *st)
 {
     TkwWriter *w;
     StatusCode rc = tkw_writer_new(&w, st);
     if (rc)
         return rc;
     rc = write_model(w, m, m->params, scale, KIND_MODEL, st);
+    if (!rc && trained)
+        rc = write_train_settings(w, &trained->cfg, st);
+    if (!rc && trained)
+        rc = meta_int(w, "train.epochs_run", trained->epoch, st);
+    if (!rc && trained)
+        rc = meta_float(w, "train.best_loss", trained->best_val, st);
     if (!rc)
         rc = tkw_writer_save(w, path, st);
     tkw_writer_free(w);
     return rc;
+}
+
+StatusCode seqae_save(const SeqAE *m, const MinMax *scale, const char *path, Status *st)
+{
+    return save_model(m, scale, NULL, path, st);
+}
+
+StatusCode seqae_save_trained(const TrainState *s, const char *path, Status *st)
+{
+    return save_model(&s->model, &s->scale, s, path, st);
 }
 
 static StatusCode get_long(const TkwFile *f, const char *key, long long lo, long long hi,
@@ -204,12 +253,12 @@ StatusCode checkpoint_save(const TrainState *s, const char *path, Status *st)
         return rc;
     const TrainConfig *c = &s->cfg;
     rc = write_model(w, &s->model, s->model.params, &s->scale, KIND_CHECKPOINT, st);
+    if (!rc)
+        rc = write_train_settings(w, c, st);
     const struct {
         const char *key;
         long long value;
-    } ints[] = {{"train.epochs", c->epochs},     {"train.batch", c->batch},
-                {"train.stride", c->stride},     {"train.patience", c->patience},
-                {"train.n_frames", s->n_frames}, {"train.epoch", s->epoch},
+    } ints[] = {{"train.n_frames", s->n_frames}, {"train.epoch", s->epoch},
                 {"train.step", s->step},         {"train.bad_epochs", s->bad_epochs},
                 {"train.finished", s->finished}, {"adam.step", s->adam.step}};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0] && !rc; i++)
@@ -217,17 +266,12 @@ StatusCode checkpoint_save(const TrainState *s, const char *path, Status *st)
     const struct {
         const char *key;
         double value;
-    } reals[] = {{"train.lr", c->lr},
-                 {"train.clip", c->clip},
-                 {"train.epoch_loss", s->epoch_loss},
-                 {"train.best_val", s->best_val}};
+    } reals[] = {{"train.epoch_loss", s->epoch_loss}};
     for (size_t i = 0; i < sizeof reals / sizeof reals[0] && !rc; i++)
         rc = meta_real(w, reals[i].key, reals[i].value, st);
+    if (!rc)
+        rc = meta_float(w, "train.best_val", s->best_val, st);
     char buf[96];
-    if (!rc) {
-        snprintf(buf, sizeof buf, "%" PRIu64, c->seed);
-        rc = tkw_writer_meta(w, "train.seed", buf, st);
-    }
     if (!rc) {
         snprintf(buf, sizeof buf, "%016" PRIx64 " %016" PRIx64 " %016" PRIx64 " %016" PRIx64,
                  s->epoch_rng.s[0], s->epoch_rng.s[1], s->epoch_rng.s[2], s->epoch_rng.s[3]);

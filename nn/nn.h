@@ -379,6 +379,9 @@ StatusCode train_run(TrainState *s, const Keypoints *k, const TrainIo *io, int *
 /* The SeqAE with its scaling (and, for a checkpoint, the training state) as .tkw. Metadata:
  * "kind" = "takt.seqae", every hyperparameter, "n_features". */
 StatusCode seqae_save(const SeqAE *m, const MinMax *scale, const char *path, Status *st);
+/* The same model file with the training settings and outcome as provenance ("train.*": epochs
+ * run, batch, lr, stride, patience, clip, seed, best validation loss). */
+StatusCode seqae_save_trained(const TrainState *s, const char *path, Status *st);
 StatusCode seqae_load(SeqAE *m, MinMax *scale, const char *path, Status *st);
 StatusCode checkpoint_save(const TrainState *s, const char *path, Status *st);
 /* Restores a state saved by checkpoint_save (the config comes from the file). */

@@ -93,10 +93,18 @@ StatusCode rnn_plan(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status 
     return rc;
 }
 
-/* Threads for the directions of one layer: both at once when OpenMP has two to give. */
-static int direction_threads(const Rnn *r)
+/* Below this many hidden values per direction (T*B*H) a layer takes less time than waking a
+ * second thread costs. */
+#define RNN_PARALLEL_MIN_WORK 16384
+
+/* Threads for the directions of one layer: both at once when OpenMP has two to give and the
+ * layer is big enough. The result is the same either way. */
+static int direction_threads(const Rnn *r, int T, int B)
 {
-    return r->dirs > 1 && !omp_in_parallel() && omp_get_max_threads() > 1 ? 2 : 1;
+    return r->dirs > 1 && (long)T * B * r->hidden >= RNN_PARALLEL_MIN_WORK && !omp_in_parallel() &&
+                   omp_get_max_threads() > 1
+               ? 2
+               : 1;
 }
 
 void rnn_forward(const Rnn *r, RnnBuffers *b, const float *x, int T, int B)
@@ -106,7 +114,7 @@ void rnn_forward(const Rnn *r, RnnBuffers *b, const float *x, int T, int B)
     int in_dim = r->input;
     for (int l = 0; l < r->layers; l++) {
         const int x_steps = l == 0 && r->const_input ? 1 : T;
-#pragma omp parallel for num_threads(direction_threads(r)) schedule(static, 1)
+#pragma omp parallel for num_threads(direction_threads(r, T, B)) schedule(static, 1)
         for (int d = 0; d < r->dirs; d++) {
             if (r->kind == RNN_LSTM)
                 lstm_dir_forward(&r->w[l][d], &b->tape[l][d], in, in_dim, b->out[l] + d * H, ldy,
@@ -129,7 +137,7 @@ void rnn_backward(const Rnn *r, RnnBuffers *b, const float *x, const float *dy, 
         const float *in = l == 0 ? x : b->out[l - 1];
         const int in_dim = l == 0 ? r->input : ldy;
         const int x_steps = l == 0 && r->const_input ? 1 : T;
-#pragma omp parallel for num_threads(direction_threads(r)) schedule(static, 1)
+#pragma omp parallel for num_threads(direction_threads(r, T, B)) schedule(static, 1)
         for (int d = 0; d < r->dirs; d++) {
             if (r->kind == RNN_LSTM)
                 lstm_dir_backward(&r->w[l][d], &b->tape[l][d], &b->scratch[d], in, in_dim,

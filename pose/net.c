@@ -24,6 +24,10 @@ typedef enum {
     OP_LOGISTIC,
 } OpKind;
 
+/* Profile kinds: the operator kinds, with 1x1 convolutions apart from the others. */
+#define PROFILE_POINTWISE (OP_LOGISTIC + 1)
+_Static_assert(PROFILE_POINTWISE + 1 == POSENET_PROFILE_KINDS, "profile kinds out of step");
+
 static const char *const op_keywords[] = {"conv",   "dwconv", "add",    "pad",     "maxpool",
                                           "resize", "d2s",    "concat", "reshape", "logistic"};
 
@@ -65,6 +69,8 @@ struct PoseNet {
     char out_name[NET_MAX_OUTPUTS][64];
     Tensor out_view[NET_MAX_OUTPUTS];
     size_t act_floats;
+    int profiling;
+    double prof_seconds[POSENET_PROFILE_KINDS], prof_flops[POSENET_PROFILE_KINDS];
 };
 
 static StatusCode line_fail(const PoseNet *n, int line, Status *st, const char *fmt, ...)
@@ -706,17 +712,6 @@ size_t posenet_memory(const PoseNet *n, size_t *activation_bytes)
     return n->arena.capacity;
 }
 
-double posenet_flops(const PoseNet *n)
-{
-    double flops = 0;
-    for (int i = 0; i < n->n_ops; i++) {
-        const NetOp *op = &n->ops[i];
-        if (op->run && (op->kind == OP_CONV || op->kind == OP_DWCONV))
-            flops += 2.0 * op->g.oh * op->g.ow * op->g.oc * op->g.kh * op->g.kw *
-                     (op->kind == OP_CONV ? op->g.ic : 1);
-    }
-    return flops;
-}
 
 static void run_op(const PoseNet *n, const NetOp *op, SimdLevel level)
 {
@@ -767,12 +762,62 @@ static void run_op(const PoseNet *n, const NetOp *op, SimdLevel level)
     }
 }
 
+static double op_flops(const NetOp *op)
+{
+    if (op->kind != OP_CONV && op->kind != OP_DWCONV)
+        return 0;
+    return 2.0 * op->g.oh * op->g.ow * op->g.oc * op->g.kh * op->g.kw *
+           (op->kind == OP_CONV ? op->g.ic : 1);
+}
+
+double posenet_flops(const PoseNet *n)
+{
+    double flops = 0;
+    for (int i = 0; i < n->n_ops; i++)
+        flops += n->ops[i].run ? op_flops(&n->ops[i]) : 0;
+    return flops;
+}
+
 StatusCode posenet_run(PoseNet *n, Status *st)
 {
     (void)st;
     SimdLevel level = simd_active();
-    for (int i = 0; i < n->n_ops; i++)
-        if (n->ops[i].run)
-            run_op(n, &n->ops[i], level);
+    for (int i = 0; i < n->n_ops; i++) {
+        const NetOp *op = &n->ops[i];
+        if (!op->run)
+            continue;
+        if (!n->profiling) {
+            run_op(n, op, level);
+            continue;
+        }
+        double start = time_now();
+        run_op(n, op, level);
+        int pointwise = op->kind == OP_CONV && op->g.kh == 1 && op->g.kw == 1 &&
+                        op->g.sh == 1 && op->g.sw == 1 && !op->g.pad_top && !op->g.pad_left;
+        int kind = pointwise ? PROFILE_POINTWISE : (int)op->kind;
+        n->prof_seconds[kind] += time_now() - start;
+        n->prof_flops[kind] += op_flops(op);
+    }
     return TK_OK;
+}
+
+void posenet_profile(PoseNet *n, int on)
+{
+    n->profiling = on;
+    memset(n->prof_seconds, 0, sizeof n->prof_seconds);
+    memset(n->prof_flops, 0, sizeof n->prof_flops);
+}
+
+int posenet_profile_get(const PoseNet *n, PoseNetProfile *out)
+{
+    int count = 0;
+    for (int k = 0; k < POSENET_PROFILE_KINDS; k++) {
+        if (n->prof_seconds[k] <= 0)
+            continue;
+        out[count].name = k == PROFILE_POINTWISE ? "conv1x1" : op_keywords[k];
+        out[count].seconds = n->prof_seconds[k];
+        out[count].flops = n->prof_flops[k];
+        count++;
+    }
+    return count;
 }

@@ -37,6 +37,18 @@ size_t posenet_memory(const PoseNet *net, size_t *activation_bytes);
 /* Floating-point operations of one run (2 per multiply-add of the convolutions that run). */
 double posenet_flops(const PoseNet *net);
 
+/* Per-layer profile: with profiling on, each run adds every operator's time (and work) to the
+ * total of its kind ("conv1x1", "conv", "dwconv", "add", "pad", ...). posenet_profile clears
+ * the totals; posenet_profile_get fills up to POSENET_PROFILE_KINDS entries (the kinds that
+ * ran) and returns their number. Off by default (two clock reads per operator when on). */
+#define POSENET_PROFILE_KINDS 11
+typedef struct {
+    const char *name;
+    double seconds, flops;
+} PoseNetProfile;
+void posenet_profile(PoseNet *net, int on);
+int posenet_profile_get(const PoseNet *net, PoseNetProfile *out);
+
 /* ---------------------------------------------------------------- pipeline
  *
  * MediaPipe's pose graph around the networks, with its constants (each file cites the
@@ -112,7 +124,7 @@ typedef enum { POSE_BORDER_ZERO, POSE_BORDER_REPLICATE } PoseBorder;
 StatusCode pose_crop(const Image *img, const PoseRect *roi, int out_w, int out_h, float lo,
                      float hi, PoseBorder border, float *dst, PoseLetterbox *pad, Status *st);
 
-/* Everything the detector's post-processing needs, allocated once (about 250 KB). */
+/* Everything the detector's post-processing needs, allocated once (about 170 KB). */
 typedef struct PoseDetectorPost PoseDetectorPost;
 StatusCode pose_detector_post_new(PoseDetectorPost **p, Status *st);
 void pose_detector_post_free(PoseDetectorPost *p);

@@ -38,8 +38,15 @@ static void check_golden(double eps, int min_samples, const char *labels_file,
     free(want_core);
 }
 
-Test(dbscan, matches_sklearn_eps1_5) { check_golden(1.5, 5, G "dbscan_1.5_5_labels.bin", G "dbscan_1.5_5_core.bin"); }
-Test(dbscan, matches_sklearn_eps2_5) { check_golden(2.5, 10, G "dbscan_2.5_10_labels.bin", G "dbscan_2.5_10_core.bin"); }
+Test(dbscan, matches_sklearn_eps1_5)
+{
+    check_golden(1.5, 5, G "dbscan_1.5_5_labels.bin", G "dbscan_1.5_5_core.bin");
+}
+
+Test(dbscan, matches_sklearn_eps2_5)
+{
+    check_golden(2.5, 10, G "dbscan_2.5_10_labels.bin", G "dbscan_2.5_10_core.bin");
+}
 
 Test(dbscan, bad_input)
 {

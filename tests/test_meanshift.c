@@ -30,7 +30,8 @@ static void check_golden(int bin_seeding, const char *labels_file, const char *c
     for (int i = 0; i < 300; i++)
         cr_assert_eq(labels[i], want[i], "row %d: %d, sklearn %d", i, labels[i], want[i]);
     for (int i = 0; i < k * 5; i++)
-        cr_assert_float_eq(centers[i], want_c[i], 1e-4f * (1 + fabsf(want_c[i])), "centre %d", i / 5);
+        cr_assert_float_eq(centers[i], want_c[i], 1e-4f * (1 + fabsf(want_c[i])), "centre %d",
+                           i / 5);
     free(centers);
     free(x);
     free(want);

@@ -565,6 +565,14 @@ static void images_match_mediapipe(const char *model)
 Test(posepipe, images_end_to_end_lite, .timeout = 120) { images_match_mediapipe("lite"); }
 Test(posepipe, images_end_to_end_full, .timeout = 120) { images_match_mediapipe("full"); }
 
+/* weights/pose_landmark_heavy.tkw is made by `make weights` only (27 MB, not committed). */
+Test(posepipe, images_end_to_end_heavy, .timeout = 120)
+{
+    if (SANITIZED)
+        cr_skip_test("heavy model: too slow under the sanitizers (lite and full cover the code)");
+    images_match_mediapipe("heavy");
+}
+
 /* The squat video as Y4M (ffmpeg, at test time, into /tmp; remove_y4m deletes it). */
 static const char *squat_y4m(int frames)
 {

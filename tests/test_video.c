@@ -426,3 +426,27 @@ Test(video, squat_video_y4m_matches_ffmpeg_rgb, .timeout = 60)
     remove(rgb);
     rmdir(dir);
 }
+
+/* A Y4M header without a frame rate: the caller's --fps, else unknown (0). */
+Test(video, y4m_without_rate_takes_the_callers)
+{
+    const char *dir = test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/norate.y4m", dir);
+    FILE *fp = fopen(path, "wb");
+    cr_assert_not_null(fp);
+    fputs("YUV4MPEG2 W2 H2 C444\nFRAME\n", fp);
+    const unsigned char px[12] = {16, 16, 16, 16, 128, 128, 128, 128, 128, 128, 128, 128};
+    write_bytes(fp, px, sizeof px);
+    fclose(fp);
+    VideoSource *v = NULL;
+    Status st = {0};
+    cr_assert_eq(video_open(&v, path, NULL, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(video_fps(v), 0.0);
+    video_close(v);
+    const VideoOptions o = {.fps = 7.5};
+    cr_assert_eq(video_open(&v, path, &o, &st), TK_OK, "%s", st.msg);
+    cr_assert_float_eq(video_fps(v), 7.5, 1e-12);
+    cr_assert_eq(video_frame_count(v), 1);
+    video_close(v);
+}

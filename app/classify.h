@@ -1,0 +1,96 @@
+/* classify.h — supervised skeleton-sequence classifiers (HARNets' LSTM "B"): training with
+ * early stopping on validation accuracy, the model file (kind "lstm_classifier") that holds
+ * everything prediction needs, and prediction of one sequence (app/classify.c). */
+#ifndef TAKT_CLASSIFY_H
+#define TAKT_CLASSIFY_H
+
+#include <signal.h>
+
+#include "../io/io.h"
+#include "../nn/nn.h"
+
+typedef struct {
+    int layers, hidden, batch, time_steps, epochs;
+    int patience;  /* epochs without a better validation score before stopping; 0 = never */
+    float lr, clip, weight_decay;
+    SeqFit fit;
+    int center;    /* joint whose position is subtracted from every joint per frame; -1 = none */
+    int velocity;  /* 1: every feature's change since the previous frame appended */
+    uint64_t seed;
+} ClfConfig;
+
+ClfConfig clf_default_config(void); /* 1 layer, 100 hidden, batch 8, T 200, 300 epochs */
+
+/* How per-frame features were made, so that predict builds the same ones:
+ * "csv" (the coordinate columns of a labelled CSV), "keypoints" (a `takt pose` CSV), or
+ * "bvh_positions", "bvh_channels", "bvh_rotations", "bvh_positions_rotations". */
+#define CLF_FEATURES_MAX 32
+
+typedef struct {
+    LstmClassifier net;
+    SeqNorm norm;
+    int time_steps;
+    SeqFit fit;
+    int xy;                          /* 1: x, y of x, y, z triples kept */
+    int center, velocity;            /* see ClfConfig */
+    char features[CLF_FEATURES_MAX];
+    char **class_names;              /* net.cfg.classes, owned */
+    int epochs, best_epoch;          /* provenance, written to the file */
+    float train_accuracy, val_accuracy;
+    uint64_t seed;
+    ClfConfig trained_with;          /* written as provenance; not read back */
+} ClfModel;
+
+/* Per-epoch figures of a training run (arrays of cfg.epochs; the first `epochs` are set). */
+typedef struct {
+    int epochs, best_epoch;   /* epochs run; 1-based epoch whose parameters were kept */
+    float *train_loss, *train_acc, *val_loss, *val_acc;
+    int n_train, n_val;
+    int *val_index, *val_pred; /* n_val: sequence index and the kept model's prediction */
+    float train_accuracy, val_accuracy; /* of the kept model, evaluated after training */
+} ClfHistory;
+
+typedef void (*ClfEpochCallback)(void *user, const ClfHistory *h, int epochs_total);
+
+typedef struct {
+    const char *checkpoint;             /* the kept model is written here after every epoch */
+    const volatile sig_atomic_t *stop;  /* set by a signal handler: stop after this batch */
+    ClfEpochCallback callback;
+    void *user;
+} ClfIo;
+
+/* Trains a fresh model on the sequences with is_val[i] == 0 and selects the epoch by the
+ * accuracy on the others (lower validation loss breaks ties; without validation sequences the
+ * training loss decides). features names how s was made (see above). On return m holds the
+ * kept parameters and h the curves; *stopped = 1 when io->stop ended the run early. */
+StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
+                     const unsigned char *is_val, const char *features, int xy, const ClfIo *io,
+                     ClfHistory *h, int *stopped, Status *st);
+void clf_history_free(ClfHistory *h);
+void clf_free(ClfModel *m);
+
+StatusCode clf_save(const ClfModel *m, const char *path, Status *st);
+/* Refuses files of another kind and inconsistent metadata, naming the file and the key. */
+StatusCode clf_load(ClfModel *m, const char *path, Status *st);
+
+/* Class probabilities probs[classes] of one sequence x [n_frames x F] (F must be the model's;
+ * it is fitted to the model's time steps and normalised here). */
+StatusCode clf_predict(ClfModel *m, const float *x, int n_frames, int F, float *probs,
+                       Status *st);
+
+/* Subtracts joint `joint`'s coordinates from every joint of each of rows frames of x
+ * (F / dims joints of dims coordinates). */
+StatusCode clf_center_frames(float *x, size_t rows, int F, int dims, int joint, Status *st);
+/* The same over every sequence of s. */
+StatusCode clf_center_set(SeqSet *s, int dims, int joint, Status *st);
+
+/* x [n_frames x F], with room for n_frames x 2F, becomes each frame's features followed by
+ * their change since the previous frame (0 for the first). */
+void clf_velocity_frames(float *x, int n_frames, int F);
+/* The same over every sequence of s (n_features doubles). */
+StatusCode clf_velocity_set(SeqSet *s, Status *st);
+
+/* Keeps x, y of every x, y, z triple of s's features in place (F must be a multiple of 3). */
+StatusCode clf_keep_xy(SeqSet *s, Status *st);
+
+#endif

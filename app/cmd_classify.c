@@ -1,0 +1,695 @@
+/* cmd_classify.c — `takt classify train|predict|grid`: skeleton-sequence classifiers (HARNets'
+ * LSTM) on BVH class folders, BVH index CSVs, labelled CSVs or keypoints cut by segments, with
+ * progress, a model file written after every epoch, curves and a confusion matrix, and
+ * HARNets' layers x batch table. */
+#include "app.h"
+#include "classify.h"
+#include "../cluster/cluster.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: takt classify train DATA -o MODEL.tkw [options]\n"
+            "       takt classify predict MODEL.tkw FILE... [--json]\n"
+            "       takt classify grid DATA -o PREFIX [options]   (PREFIX.csv, PREFIX.md)\n\n"
+            "DATA: a folder with one sub-folder of .bvh files per class; an index CSV\n"
+            "(seq_id,file,label[,subject]) of BVH files; a labelled CSV (seq_id,frame,label,x0,...);\n"
+            "or a `takt pose` keypoints CSV with --segments. predict takes .bvh files, labelled\n"
+            "CSVs (one prediction per seq_id) and keypoints CSVs (one per file).\n\n"
+            "options:\n"
+            "  -o PATH              model file (train) or output prefix (grid)\n"
+            "  --layers L           LSTM layers, 1..4 (1)\n"
+            "  --hidden H           LSTM hidden size (100)\n"
+            "  --batch B            sequences per step (8)\n"
+            "  --time-steps T       steps every sequence is fitted to (200)\n"
+            "  --crop               first T frames (last repeated) instead of resampling\n"
+            "  --epochs E           at most E epochs (300)\n"
+            "  --patience P         stop after P epochs without a better validation score (40, 0 = never)\n"
+            "  --lr X               Adam learning rate (1e-3)\n"
+            "  --clip X             gradient-norm clipping (5, 0 = off)\n"
+            "  --weight-decay X     Adam L2 weight decay (0)\n"
+            "  --val F              stratified random validation share (0.2)\n"
+            "  --split FILE         seq_ids listed in FILE validate (a subject split)\n"
+            "  --split-subjects even  odd subjects train, even ones validate\n"
+            "  --val-subjects LIST  these subjects validate, e.g. \"1 3 4 6 10\"\n"
+            "  --features KIND      BVH features: positions, channels, rotations,\n"
+            "                       positions+rotations (positions)\n"
+            "  --bvh-dir DIR        where an index CSV's BVH files are (the index's folder)\n"
+            "  --segments FILE      DATA is a keypoints CSV cut by FILE (start_frame,end_frame,label)\n"
+            "  --xy                 keep x, y of 3-D coordinates\n"
+            "  --center J           subtract joint J's position from every joint per frame\n"
+            "                       (labelled CSVs, keypoints and BVH positions)\n"
+            "  --velocity           append each feature's change since the previous frame\n"
+            "  --seed S             initial weights, split and batch order (0)\n"
+            "  --threads N          OpenMP threads\n"
+            "  --curves DIR         accuracy.png, loss.png, confusion.png (validation) in DIR\n"
+            "  --json               last line {\"train_accuracy\":...,\"val_accuracy\":...,\"epochs\":...}\n");
+}
+
+typedef struct {
+    ClfConfig cfg;
+    const char *data, *output, *split, *val_subjects, *features, *bvh_dir, *segments, *curves;
+    double val;
+    int even_subjects, xy, json, threads;
+} Options;
+
+/* ---------------------------------------------------------------- data */
+
+/* The first line of a text file (its CSV header), or "" when unreadable. */
+static void first_line(const char *path, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return;
+    if (!fgets(buf, (int)size, fp))
+        buf[0] = '\0';
+    fclose(fp);
+}
+
+static int has_column(const char *header, const char *name)
+{
+    const size_t n = strlen(name);
+    for (const char *p = header; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == header || p[-1] == ',') && (p[n] == ',' || p[n] == '\n' || p[n] == '\r' ||
+                                               !p[n]))
+            return 1;
+    return 0;
+}
+
+static int bvh_kind(const char *name, SeqBvhFeatures *kind)
+{
+    static const struct {
+        const char *name;
+        SeqBvhFeatures kind;
+    } kinds[] = {{"positions", SEQ_BVH_POSITIONS}, {"channels", SEQ_BVH_CHANNELS},
+                 {"rotations", SEQ_BVH_ROTATIONS},
+                 {"positions_rotations", SEQ_BVH_POSITIONS_ROTATIONS},
+                 {"positions+rotations", SEQ_BVH_POSITIONS_ROTATIONS}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strcmp(name, kinds[i].name)) {
+            *kind = kinds[i].kind;
+            return 1;
+        }
+    return 0;
+}
+
+/* Loads DATA as the options say; features gets the model's feature kind. */
+static StatusCode load_data(const Options *o, SeqSet *s, char *features, size_t fsize,
+                            Status *st)
+{
+    SeqBvhFeatures kind = SEQ_BVH_POSITIONS;
+    bvh_kind(o->features, &kind);
+    char bvh_name[CLF_FEATURES_MAX];
+    snprintf(bvh_name, sizeof bvh_name, "bvh_%s",
+             kind == SEQ_BVH_POSITIONS_ROTATIONS ? "positions_rotations" : o->features);
+    struct stat sb;
+    if (stat(o->data, &sb))
+        return status_fail(st, TK_EIO, "%s: cannot open: %s", o->data, strerror(errno));
+    StatusCode rc;
+    if (S_ISDIR(sb.st_mode)) {
+        snprintf(features, fsize, "%s", bvh_name);
+        rc = seqset_load_bvh_folder(s, o->data, kind, st);
+    } else if (o->segments) {
+        snprintf(features, fsize, "keypoints");
+        rc = seqset_load_keypoints(s, o->data, o->segments, o->xy, st);
+    } else {
+        char header[4096];
+        first_line(o->data, header, sizeof header);
+        if (has_column(header, "file")) {
+            snprintf(features, fsize, "%s", bvh_name);
+            rc = seqset_load_bvh_index(s, o->data, o->bvh_dir, kind, st);
+        } else {
+            snprintf(features, fsize, "csv");
+            rc = seqset_load_labelled_csv(s, o->data, st);
+        }
+    }
+    if (rc)
+        return rc;
+    if (o->xy && !strcmp(features, "csv"))
+        rc = clf_keep_xy(s, st);
+    else if (o->xy && strcmp(features, "keypoints"))
+        rc = status_fail(st, TK_EINVAL, "--xy is for keypoint CSVs, not %s", features);
+    if (!rc && o->cfg.center >= 0) {
+        if (strcmp(features, "csv") && strcmp(features, "keypoints") &&
+            strcmp(features, "bvh_positions"))
+            rc = status_fail(st, TK_EINVAL, "--center needs joint positions, not %s", features);
+        else
+            rc = clf_center_set(s, o->xy ? 2 : 3, o->cfg.center, st);
+    }
+    if (!rc && o->cfg.velocity)
+        rc = clf_velocity_set(s, st);
+    if (rc) {
+        app_status_prefix(st, o->data);
+        seqset_free(s);
+    }
+    return rc;
+}
+
+static StatusCode parse_subjects(const SeqSet *s, const char *list, unsigned char *is_val,
+                                 Status *st)
+{
+    memset(is_val, 0, (size_t)s->n);
+    const char *p = list;
+    int any = 0;
+    while (*p) {
+        char *end;
+        const long subj = strtol(p, &end, 10);
+        if (end == p)
+            return status_fail(st, TK_EINVAL, "--val-subjects: '%s' is not a list of numbers",
+                               list);
+        any = 1;
+        for (int i = 0; i < s->n; i++)
+            if (s->seqs[i].subject == subj)
+                is_val[i] = 1;
+        p = end;
+        while (*p == ' ' || *p == ',')
+            p++;
+    }
+    if (!any)
+        return status_fail(st, TK_EINVAL, "--val-subjects: empty list");
+    for (int i = 0; i < s->n; i++)
+        if (s->seqs[i].subject < 0)
+            return status_fail(st, TK_EINVAL, "--val-subjects: sequence %d has no subject",
+                               s->seqs[i].seq_id);
+    return TK_OK;
+}
+
+static StatusCode make_split(const Options *o, const SeqSet *s, unsigned char *is_val,
+                             Status *st)
+{
+    if (o->split)
+        return seqset_split_file(s, o->split, is_val, st);
+    if (o->even_subjects)
+        return seqset_split_even_subjects(s, is_val, st);
+    if (o->val_subjects)
+        return parse_subjects(s, o->val_subjects, is_val, st);
+    if (o->val <= 0) {
+        memset(is_val, 0, (size_t)s->n);
+        return TK_OK;
+    }
+    int *y = malloc(sizeof(int) * (size_t)s->n);
+    if (!y)
+        return status_fail(st, TK_ENOMEM, "cannot allocate the split");
+    for (int i = 0; i < s->n; i++)
+        y[i] = s->seqs[i].label;
+    StatusCode rc = split_stratified(y, s->n, o->val, o->cfg.seed, is_val, st);
+    free(y);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- options */
+
+static int parse_options(const char *verb, int argc, char **argv, int first, Options *o,
+                         const char **positional, int max_positional, int *n_positional)
+{
+    *n_positional = 0;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        int rc = EXIT_OK;
+        double d;
+        if (!strcmp(a, "-o") || !strcmp(a, "--split") || !strcmp(a, "--val-subjects") ||
+            !strcmp(a, "--features") || !strcmp(a, "--bvh-dir") || !strcmp(a, "--segments") ||
+            !strcmp(a, "--curves") || !strcmp(a, "--split-subjects")) {
+            const char *v = app_option_value(verb, argc, argv, &i);
+            if (!v)
+                return EXIT_USAGE;
+            if (!strcmp(a, "-o")) o->output = v;
+            else if (!strcmp(a, "--split")) o->split = v;
+            else if (!strcmp(a, "--val-subjects")) o->val_subjects = v;
+            else if (!strcmp(a, "--bvh-dir")) o->bvh_dir = v;
+            else if (!strcmp(a, "--segments")) o->segments = v;
+            else if (!strcmp(a, "--curves")) o->curves = v;
+            else if (!strcmp(a, "--split-subjects")) {
+                if (strcmp(v, "even"))
+                    return app_usage_error(verb, "--split-subjects takes 'even', not '%s'", v);
+                o->even_subjects = 1;
+            } else {
+                SeqBvhFeatures k;
+                if (!bvh_kind(v, &k))
+                    return app_usage_error(verb, "--features: unknown kind '%s' (positions, "
+                                                 "channels, rotations, positions+rotations)", v);
+                o->features = v;
+            }
+            continue;
+        }
+        const char *v = NULL;
+        if (!strcmp(a, "--layers") || !strcmp(a, "--hidden") || !strcmp(a, "--batch") ||
+            !strcmp(a, "--time-steps") || !strcmp(a, "--epochs") || !strcmp(a, "--patience") ||
+            !strcmp(a, "--threads") || !strcmp(a, "--lr") || !strcmp(a, "--clip") ||
+            !strcmp(a, "--val") || !strcmp(a, "--seed") || !strcmp(a, "--center") ||
+            !strcmp(a, "--weight-decay")) {
+            if (!(v = app_option_value(verb, argc, argv, &i)))
+                return EXIT_USAGE;
+        }
+        if (!strcmp(a, "--layers")) rc = app_parse_int(verb, a, v, 1, RNN_MAX_LAYERS, &o->cfg.layers);
+        else if (!strcmp(a, "--hidden")) rc = app_parse_int(verb, a, v, 1, 4096, &o->cfg.hidden);
+        else if (!strcmp(a, "--batch")) rc = app_parse_int(verb, a, v, 1, 4096, &o->cfg.batch);
+        else if (!strcmp(a, "--time-steps")) rc = app_parse_int(verb, a, v, 1, 100000, &o->cfg.time_steps);
+        else if (!strcmp(a, "--epochs")) rc = app_parse_int(verb, a, v, 1, 1000000, &o->cfg.epochs);
+        else if (!strcmp(a, "--patience")) rc = app_parse_int(verb, a, v, 0, 1000000, &o->cfg.patience);
+        else if (!strcmp(a, "--threads")) rc = app_parse_int(verb, a, v, 1, 1024, &o->threads);
+        else if (!strcmp(a, "--center")) rc = app_parse_int(verb, a, v, 0, 1 << 20, &o->cfg.center);
+        else if (!strcmp(a, "--seed")) rc = app_parse_seed(verb, v, &o->cfg.seed);
+        else if (!strcmp(a, "--lr") || !strcmp(a, "--clip") || !strcmp(a, "--val") ||
+                 !strcmp(a, "--weight-decay")) {
+            rc = app_parse_double(verb, a, v, &d);
+            if (rc == EXIT_OK) {
+                const int bad = !strcmp(a, "--val") ? !(d >= 0 && d < 1)
+                                : !strcmp(a, "--lr") ? !(d > 0) : !(d >= 0);
+                if (bad)
+                    return app_usage_error(verb, "%s: %s is out of range", a, v);
+                if (!strcmp(a, "--lr")) o->cfg.lr = (float)d;
+                else if (!strcmp(a, "--clip")) o->cfg.clip = (float)d;
+                else if (!strcmp(a, "--weight-decay")) o->cfg.weight_decay = (float)d;
+                else o->val = d;
+            }
+        } else if (!strcmp(a, "--xy")) o->xy = 1;
+        else if (!strcmp(a, "--json")) o->json = 1;
+        else if (!strcmp(a, "--crop")) o->cfg.fit = SEQ_FIT_CROP;
+        else if (!strcmp(a, "--velocity")) o->cfg.velocity = 1;
+        else if (a[0] == '-' && a[1])
+            return app_usage_error(verb, "unknown option '%s'", a);
+        else if (*n_positional < max_positional)
+            positional[(*n_positional)++] = a;
+        else
+            return app_usage_error(verb, "unexpected argument '%s'", a);
+        if (rc != EXIT_OK)
+            return rc;
+    }
+    if (o->threads)
+        omp_set_num_threads(o->threads);
+    return EXIT_OK;
+}
+
+static void default_options(Options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->cfg = clf_default_config();
+    o->features = "positions";
+    o->val = 0.2;
+}
+
+/* ---------------------------------------------------------------- train */
+
+typedef struct {
+    Progress progress;
+    int started;
+    const char *label;
+} View;
+
+static void on_epoch(void *user, const ClfHistory *h, int total)
+{
+    View *v = user;
+    if (!v->started) {
+        progress_start(&v->progress, v->label, total, "epochs");
+        v->started = 1;
+    }
+    const int e = h->epochs - 1;
+    char note[160];
+    snprintf(note, sizeof note, "loss %.4f acc %.3f  val loss %.4f acc %.3f  best epoch %d",
+             h->train_loss[e], h->train_acc[e], h->val_loss[e], h->val_acc[e], h->best_epoch);
+    progress_update(&v->progress, h->epochs, note);
+}
+
+static StatusCode write_curves(const char *dir, const ClfModel *m, const SeqSet *s,
+                               const ClfHistory *h, Status *st)
+{
+    if (mkdir(dir, 0777) && errno != EEXIST)
+        return status_fail(st, TK_EIO, "%s: cannot create: %s", dir, strerror(errno));
+    const int n = h->epochs, C = m->net.cfg.classes;
+    double *buf = malloc(sizeof(double) * ((size_t)5 * (n ? n : 1) + (size_t)C * C));
+    if (!buf)
+        return status_fail(st, TK_ENOMEM, "%s: cannot allocate the plots", dir);
+    double *x = buf, *ta = x + n, *va = ta + n, *tl = va + n, *vl = tl + n, *cm = vl + n;
+    for (int e = 0; e < n; e++) {
+        x[e] = e + 1;
+        ta[e] = h->train_acc[e];
+        va[e] = h->val_acc[e];
+        tl[e] = h->train_loss[e];
+        vl[e] = h->val_loss[e];
+    }
+    char path[4200];
+    const PlotSeries acc[2] = {{"training", x, ta, n, 0}, {"validation", x, va, n, 0}};
+    LinePlotOptions lo = {.style = {0, 0, "LSTM classifier accuracy", "epoch", "accuracy"},
+                          .mark_x = h->best_epoch, .mark_label = "kept"};
+    snprintf(path, sizeof path, "%s/accuracy.png", dir);
+    StatusCode rc = plot_lines(path, &lo, acc, h->n_val ? 2 : 1, st);
+    const PlotSeries loss[2] = {{"training", x, tl, n, 0}, {"validation", x, vl, n, 0}};
+    lo.style.title = "LSTM classifier loss (cross-entropy)";
+    lo.style.y_label = "loss";
+    lo.log_y = 1;
+    snprintf(path, sizeof path, "%s/loss.png", dir);
+    if (!rc)
+        rc = plot_lines(path, &lo, loss, h->n_val ? 2 : 1, st);
+    if (!rc && h->n_val) {
+        memset(cm, 0, sizeof(double) * (size_t)C * C);
+        for (int i = 0; i < h->n_val; i++)
+            cm[(size_t)s->seqs[h->val_index[i]].label * C + h->val_pred[i]] += 1;
+        HeatmapOptions ho = {.style = {C > 12 ? 1200 : 0, C > 12 ? 1000 : 0,
+                                       "confusion matrix (validation)", "predicted", "true"},
+                             .row_names = (const char *const *)m->class_names,
+                             .col_names = (const char *const *)m->class_names,
+                             .show_values = 1, .normalize_rows = 1};
+        snprintf(path, sizeof path, "%s/confusion.png", dir);
+        rc = plot_heatmap(path, &ho, cm, C, C, st);
+    }
+    free(buf);
+    return rc;
+}
+
+/* Loads, splits and trains as o says; the caller frees m and h. */
+static StatusCode run_training(const Options *o, const char *label, const char *checkpoint,
+                               SeqSet *s, ClfModel *m, ClfHistory *h, int *stopped, Status *st)
+{
+    unsigned char *is_val = malloc((size_t)(s->n ? s->n : 1));
+    if (!is_val)
+        return status_fail(st, TK_ENOMEM, "cannot allocate the split");
+    StatusCode rc = make_split(o, s, is_val, st);
+    if (rc) {
+        free(is_val);
+        return rc;
+    }
+    View view = {.label = label};
+    ClfIo io = {.checkpoint = checkpoint, .stop = &stop_requested, .callback = on_epoch,
+                .user = &view};
+    rc = clf_train(m, &o->cfg, s, is_val, o->features, o->xy, &io, h, stopped, st);
+    if (view.started)
+        progress_end(&view.progress, *stopped ? "interrupted" : NULL);
+    free(is_val);
+    return rc;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second signal takes the default action */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static int classify_train(int argc, char **argv)
+{
+    Options o;
+    default_options(&o);
+    const char *pos[1];
+    int npos, rc = parse_options("classify train", argc, argv, 1, &o, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1 || !o.output)
+        return app_usage_error("classify train", "needs DATA and -o MODEL.tkw");
+    o.data = pos[0];
+    Status st = {0};
+    SeqSet s;
+    char features[CLF_FEATURES_MAX];
+    if (load_data(&o, &s, features, sizeof features, &st))
+        return app_fail(&st);
+    o.features = features;
+    install_signals();
+    ClfModel m;
+    ClfHistory h;
+    int stopped = 0;
+    const double t0 = omp_get_wtime();
+    if (run_training(&o, "classify train", o.output, &s, &m, &h, &stopped, &st)) {
+        app_status_prefix(&st, o.data);
+        seqset_free(&s);
+        return app_fail(&st);
+    }
+    const double secs = omp_get_wtime() - t0;
+    int code = EXIT_OK;
+    if (stopped) {
+        fprintf(stderr, "takt: classify train: interrupted after %d epochs; the best model so "
+                        "far is in %s\n", h.epochs, o.output);
+        code = EXIT_RUNTIME;
+    } else if (clf_save(&m, o.output, &st)) {
+        code = app_fail(&st);
+    } else {
+        fprintf(stderr,
+                "takt: classify train: %d sequences (%d train, %d validation), %d classes, "
+                "%d features; %d epochs in %.1f s, kept epoch %d: training accuracy %.4f, "
+                "validation accuracy %.4f; model written to %s\n",
+                s.n, h.n_train, h.n_val, s.n_classes, s.n_features, h.epochs, secs,
+                h.best_epoch, h.train_accuracy, h.val_accuracy, o.output);
+    }
+    if (code == EXIT_OK && o.curves && write_curves(o.curves, &m, &s, &h, &st))
+        code = app_fail(&st);
+    if (code == EXIT_OK && o.json) {
+        char val[32] = "null";
+        if (h.n_val)
+            snprintf(val, sizeof val, "%.6f", h.val_accuracy);
+        printf("{\"train_accuracy\":%.6f,\"val_accuracy\":%s,\"epochs\":%d,"
+               "\"best_epoch\":%d,\"seconds\":%.2f}\n",
+               h.train_accuracy, val, h.epochs, h.best_epoch, secs);
+    }
+    clf_free(&m);
+    clf_history_free(&h);
+    seqset_free(&s);
+    return code;
+}
+
+/* ---------------------------------------------------------------- predict */
+
+static void print_prediction(const ClfModel *m, const char *file, int seq_id,
+                             const float *probs, int json)
+{
+    const int C = m->net.cfg.classes;
+    int best = 0;
+    for (int k = 1; k < C; k++)
+        if (probs[k] > probs[best])
+            best = k;
+    if (json) {
+        printf("{\"file\":\"%s\",\"seq_id\":%d,\"class\":\"%s\",\"probabilities\":{", file,
+               seq_id, m->class_names[best]);
+        for (int k = 0; k < C; k++)
+            printf("%s\"%s\":%.6f", k ? "," : "", m->class_names[k], probs[k]);
+        printf("}}\n");
+    } else {
+        printf("%s,%d,%s", file, seq_id, m->class_names[best]);
+        for (int k = 0; k < C; k++)
+            printf(",%.6f", probs[k]);
+        printf("\n");
+    }
+}
+
+static StatusCode predict_file(ClfModel *m, const char *path, float *probs, int json,
+                               Status *st)
+{
+    const size_t len = strlen(path);
+    StatusCode rc;
+    if (len > 4 && !strcasecmp(path + len - 4, ".bvh")) {
+        SeqBvhFeatures kind;
+        if (strncmp(m->features, "bvh_", 4) || !bvh_kind(m->features + 4, &kind))
+            return status_fail(st, TK_EINVAL, "%s: the model was trained on %s features, not BVH",
+                               path, m->features);
+        Bvh b;
+        if ((rc = bvh_read(&b, path, st)) != TK_OK)
+            return rc;
+        const int F = seq_bvh_feature_count(&b, kind);
+        float *x = malloc(sizeof(float) * (size_t)(b.n_frames ? b.n_frames : 1) * F);
+        if (!x)
+            rc = status_fail(st, TK_ENOMEM, "%s: cannot allocate the features", path);
+        if (!rc)
+            rc = seq_bvh_features(&b, kind, x, st);
+        if (!rc)
+            rc = clf_predict(m, x, b.n_frames, F, probs, st);
+        if (!rc)
+            print_prediction(m, path, 0, probs, json);
+        free(x);
+        bvh_free(&b);
+        return rc ? app_status_prefix(st, path) : TK_OK;
+    }
+    char header[4096];
+    first_line(path, header, sizeof header);
+    if (has_column(header, "seq_id")) {
+        if (strcmp(m->features, "csv"))
+            return status_fail(st, TK_EINVAL, "%s: a labelled CSV, but the model was trained "
+                                              "on %s features", path, m->features);
+        SeqSet s;
+        if ((rc = seqset_load_labelled_csv(&s, path, st)) != TK_OK)
+            return rc;
+        if (m->xy)
+            rc = clf_keep_xy(&s, st);
+        for (int i = 0; i < s.n && !rc; i++) {
+            rc = clf_predict(m, s.seqs[i].x, s.seqs[i].n_frames, s.n_features, probs, st);
+            if (!rc)
+                print_prediction(m, path, s.seqs[i].seq_id, probs, json);
+        }
+        seqset_free(&s);
+        return rc ? app_status_prefix(st, path) : TK_OK;
+    }
+    if (strcmp(m->features, "keypoints"))
+        return status_fail(st, TK_EINVAL, "%s: a keypoints CSV, but the model was trained on "
+                                          "%s features", path, m->features);
+    Keypoints k;
+    if ((rc = keypoints_read(&k, path, m->xy, st)) != TK_OK)
+        return rc;
+    rc = clf_predict(m, k.x, k.n_frames, k.n_features, probs, st);
+    if (!rc)
+        print_prediction(m, path, 0, probs, json);
+    keypoints_free(&k);
+    return rc ? app_status_prefix(st, path) : TK_OK;
+}
+
+static int classify_predict(int argc, char **argv)
+{
+    int json = 0, n_files = 0;
+    const char *model_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return app_usage_error("classify predict", "unknown option '%s'", argv[i]);
+        else if (!model_path)
+            model_path = argv[i];
+        else
+            n_files++;
+    }
+    if (!model_path || !n_files)
+        return app_usage_error("classify predict", "needs MODEL.tkw and at least one FILE");
+    Status st = {0};
+    ClfModel m;
+    if (clf_load(&m, model_path, &st))
+        return app_fail(&st);
+    float *probs = malloc(sizeof(float) * (size_t)m.net.cfg.classes);
+    if (!probs) {
+        clf_free(&m);
+        fprintf(stderr, "takt: classify predict: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    if (!json) {
+        printf("file,seq_id,class");
+        for (int k = 0; k < m.net.cfg.classes; k++)
+            printf(",%s", m.class_names[k]);
+        printf("\n");
+    }
+    int code = EXIT_OK;
+    int seen_model = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            continue;
+        if (!seen_model) {
+            seen_model = 1;
+            continue;
+        }
+        if (predict_file(&m, argv[i], probs, json, &st)) {
+            app_fail(&st);
+            code = EXIT_RUNTIME;
+        }
+    }
+    free(probs);
+    clf_free(&m);
+    return code;
+}
+
+/* ---------------------------------------------------------------- grid */
+
+static int classify_grid(int argc, char **argv)
+{
+    Options o;
+    default_options(&o);
+    const char *pos[1];
+    int npos, rc = parse_options("classify grid", argc, argv, 1, &o, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1 || !o.output)
+        return app_usage_error("classify grid", "needs DATA and -o PREFIX");
+    o.data = pos[0];
+    Status st = {0};
+    SeqSet s;
+    char features[CLF_FEATURES_MAX];
+    if (load_data(&o, &s, features, sizeof features, &st))
+        return app_fail(&st);
+    o.features = features;
+    install_signals();
+    static const int batches[3] = {4, 8, 16};
+    double train[3][3], val[3][3], secs[3][3];
+    int epochs[3][3], code = EXIT_OK, stopped = 0;
+    for (int l = 0; l < 3 && code == EXIT_OK && !stopped; l++)
+        for (int b = 0; b < 3 && code == EXIT_OK && !stopped; b++) {
+            o.cfg.layers = l + 1;
+            o.cfg.batch = batches[b];
+            char label[64];
+            snprintf(label, sizeof label, "grid %d layer%s batch %d", l + 1, l ? "s" : "",
+                     batches[b]);
+            ClfModel m;
+            ClfHistory h;
+            const double t0 = omp_get_wtime();
+            if (run_training(&o, label, NULL, &s, &m, &h, &stopped, &st)) {
+                app_status_prefix(&st, o.data);
+                code = app_fail(&st);
+                break;
+            }
+            secs[l][b] = omp_get_wtime() - t0;
+            train[l][b] = h.train_accuracy;
+            val[l][b] = h.n_val ? h.val_accuracy : NAN;
+            epochs[l][b] = h.epochs;
+            clf_free(&m);
+            clf_history_free(&h);
+        }
+    if (stopped) {
+        fprintf(stderr, "takt: classify grid: interrupted; no table written\n");
+        code = EXIT_RUNTIME;
+    }
+    for (int pass = 0; pass < 2 && code == EXIT_OK; pass++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s.%s", o.output, pass ? "md" : "csv");
+        AtomicFile f;
+        if (atomic_open(&f, path, &st)) {
+            code = app_fail(&st);
+            break;
+        }
+        if (pass)
+            fprintf(f.fp, "| layers | batch | training accuracy | validation accuracy | "
+                          "epochs | seconds |\n|---|---|---|---|---|---|\n");
+        else
+            fprintf(f.fp, "layers,batch,train_accuracy,val_accuracy,epochs,seconds\n");
+        for (int l = 0; l < 3; l++)
+            for (int b = 0; b < 3; b++)
+                fprintf(f.fp, pass ? "| %d | %d | %.4f | %.4f | %d | %.1f |\n"
+                                   : "%d,%d,%.4f,%.4f,%d,%.1f\n",
+                        l + 1, batches[b], train[l][b], val[l][b], epochs[l][b], secs[l][b]);
+        if (atomic_commit(&f, &st))
+            code = app_fail(&st);
+    }
+    if (code == EXIT_OK)
+        fprintf(stderr, "takt: classify grid: written %s.csv and %s.md\n", o.output, o.output);
+    seqset_free(&s);
+    return code;
+}
+
+int cmd_classify(int argc, char **argv)
+{
+    if (argc < 2 || app_wants_help(argc, argv)) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (!strcmp(argv[1], "train"))
+        return classify_train(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "predict"))
+        return classify_predict(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "grid"))
+        return classify_grid(argc - 1, argv + 1);
+    return app_usage_error("classify", "unknown sub-command '%s' (train, predict, grid)",
+                           argv[1]);
+}

@@ -1,0 +1,161 @@
+/* cmd_study.c — `takt study INPUT -o OUTDIR`: the options of a time-motion study. A video or
+ * image source goes through `takt pose` first (its own verb, run as is, writing
+ * OUTDIR/keypoints.csv); a keypoints or labelled CSV is studied directly (app/study.c). */
+#include "study.h"
+
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define VERB "study"
+
+static void usage(void)
+{
+    printf("usage: takt study INPUT -o OUTDIR [options]\n\n"
+           "A time-motion study without labels: keypoints -> windows of 40 frames -> sequence\n"
+           "autoencoder -> clusters of the latent windows (the actions) -> a label per frame ->\n"
+           "segments -> time per action and the work cycle. INPUT is a video or images as\n"
+           "`takt pose` reads them, a keypoints CSV as it writes them, or a labelled CSV\n"
+           "(seq_id,frame,label,x0,y0[,z0],...), whose label column is used for evaluation only.\n\n"
+           "OUTDIR gets report.json, segments.csv, timeline.png, tsne.png, elbow.png, loss.png,\n"
+           "strips.png (skeletons of each action), model.tkw, and with labels confusion.png.\n\n"
+           "options:\n"
+           "  -o OUTDIR            output folder (created when missing)\n"
+           "  --k N|auto           number of actions; auto = the elbow's knee (auto)\n"
+           "  --method M           kmeans (default), dbscan, meanshift or hierarchical\n"
+           "  --model lite|full    pose model for video input (full)\n"
+           "  --fps F              frame rate (default: from the time_s column, else 30)\n"
+           "  --names FILE         action names, one per line, in cluster order\n"
+           "  --labels TRUE.csv    per-frame truth (frame,label[,seq_id]) for the evaluation\n"
+           "  --ae MODEL.tkw       reuse a trained autoencoder instead of training one\n"
+           "  --epochs N           training epochs (10)\n"
+           "  --stride N           frames between window starts (automatic)\n"
+           "  --min-duration S     shorter segments join a neighbour (0.1 s)\n"
+           "  --xy                 x and y only of 3-D keypoints\n"
+           "  --seed S             seed of everything random (0)\n"
+           "  --threads N          OpenMP threads\n");
+}
+
+static int is_csv(const char *path)
+{
+    const size_t n = strlen(path);
+    return n >= 4 && !strcasecmp(path + n - 4, ".csv");
+}
+
+int cmd_study(int argc, char **argv)
+{
+    if (app_wants_help(argc, argv)) {
+        usage();
+        return EXIT_OK;
+    }
+    StudyOptions o = {.method = STUDY_KMEANS, .epochs = 10, .min_duration = 0.1};
+    const char *pose_model = "full", *fps_text = NULL;
+    int rc;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--xy")) {
+            o.xy = 1;
+            continue;
+        }
+        if (a[0] != '-' || !a[1]) {
+            if (o.input)
+                return app_usage_error(VERB, "one INPUT only ('%s' and '%s')", o.input, a);
+            o.input = a;
+            continue;
+        }
+        const char *v = app_option_value(VERB, argc, argv, &i);
+        if (!v)
+            return EXIT_USAGE;
+        if (!strcmp(a, "-o")) {
+            o.outdir = v;
+        } else if (!strcmp(a, "--k")) {
+            if (strcmp(v, "auto") &&
+                (rc = app_parse_int(VERB, a, v, 1, STUDY_MAX_K, &o.k)) != EXIT_OK)
+                return rc;
+        } else if (!strcmp(a, "--method")) {
+            if (!strcmp(v, "kmeans"))
+                o.method = STUDY_KMEANS;
+            else if (!strcmp(v, "dbscan"))
+                o.method = STUDY_DBSCAN;
+            else if (!strcmp(v, "meanshift"))
+                o.method = STUDY_MEANSHIFT;
+            else if (!strcmp(v, "hierarchical"))
+                o.method = STUDY_HIERARCHICAL;
+            else
+                return app_usage_error(VERB, "--method '%s': expected kmeans, dbscan, meanshift "
+                                       "or hierarchical", v);
+        } else if (!strcmp(a, "--model")) {
+            if (strcmp(v, "lite") && strcmp(v, "full"))
+                return app_usage_error(VERB, "--model '%s': expected lite or full", v);
+            pose_model = v;
+        } else if (!strcmp(a, "--fps")) {
+            if ((rc = app_parse_double(VERB, a, v, &o.fps)) != EXIT_OK)
+                return rc;
+            if (!(o.fps > 0 && o.fps <= 1000))
+                return app_usage_error(VERB, "--fps '%s': expected a rate above 0 and up to 1000", v);
+            fps_text = v;
+        } else if (!strcmp(a, "--names")) {
+            o.names_path = v;
+        } else if (!strcmp(a, "--labels")) {
+            o.labels_path = v;
+        } else if (!strcmp(a, "--ae")) {
+            o.ae_path = v;
+        } else if (!strcmp(a, "--epochs")) {
+            if ((rc = app_parse_int(VERB, a, v, 1, 100000, &o.epochs)) != EXIT_OK)
+                return rc;
+        } else if (!strcmp(a, "--stride")) {
+            if ((rc = app_parse_int(VERB, a, v, 1, 1 << 20, &o.stride)) != EXIT_OK)
+                return rc;
+        } else if (!strcmp(a, "--min-duration")) {
+            if ((rc = app_parse_double(VERB, a, v, &o.min_duration)) != EXIT_OK)
+                return rc;
+            if (!(o.min_duration >= 0 && o.min_duration < 1e6))
+                return app_usage_error(VERB, "--min-duration '%s': expected seconds >= 0", v);
+        } else if (!strcmp(a, "--seed")) {
+            if ((rc = app_parse_seed(VERB, v, &o.seed)) != EXIT_OK)
+                return rc;
+        } else if (!strcmp(a, "--threads")) {
+            if ((rc = app_parse_int(VERB, a, v, 1, 1024, &o.threads)) != EXIT_OK)
+                return rc;
+        } else {
+            return app_usage_error(VERB, "unknown option '%s'", a);
+        }
+    }
+    if (!o.input)
+        return app_usage_error(VERB, "INPUT missing");
+    if (!o.outdir)
+        return app_usage_error(VERB, "-o OUTDIR missing");
+    if (o.threads)
+        omp_set_num_threads(o.threads);
+
+    Status st = {0};
+    char keypoints[4200] = "";
+    if (!is_csv(o.input)) {
+        /* Video: the pose verb as the user would run it, into the study's folder. */
+        if (mkdir(o.outdir, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "takt: %s: cannot create: %s\n", o.outdir, strerror(errno));
+            return EXIT_RUNTIME;
+        }
+        snprintf(keypoints, sizeof keypoints, "%s/keypoints.csv", o.outdir);
+        char *pose_argv[9] = {"pose", (char *)o.input, "-o", keypoints, "--model",
+                              (char *)pose_model, NULL, NULL, NULL};
+        int pose_argc = 6;
+        if (fps_text) {
+            pose_argv[pose_argc++] = "--fps";
+            pose_argv[pose_argc++] = (char *)fps_text;
+        }
+        rc = cmd_pose(pose_argc, pose_argv);
+        if (rc != EXIT_OK)
+            return rc;
+        o.input = keypoints;
+    }
+    if (study_run(&o, &st) != TK_OK) {
+        if (keypoints[0])
+            unlink(keypoints);
+        return app_fail(&st);
+    }
+    return EXIT_OK;
+}
