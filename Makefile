@@ -73,12 +73,15 @@ _test: $(TESTS) $(TAKT)
 	@echo "running $(TESTS)"
 	@TAKT_BIN=$(TAKT) $(TESTS) $(TEST_ARGS)
 
-demo: deps deps-bench
+demo: deps
 	@$(MAKE) --no-print-directory _demo
 
 _demo: $(TAKT)
-	$(TAKT) version
-	$(TAKT) bench gemm --quick
+	@$(TAKT) version
+	@echo "== takt study on the bundled sample: 12 reach-to-grasp movements (MIT, tests/data/demo/README.md)"
+	$(TAKT) study tests/data/demo/reach_to_grasp_p1.csv --labels tests/data/demo/phases.csv \
+	    --fps 60 --k 3 --epochs 1 --stride 4 --seed 1 -o build/demo
+	@echo "== the report and its plots are in build/demo/ (report.json, segments.csv, *.png)"
 
 bench: deps deps-bench
 	@$(MAKE) --no-print-directory _bench

@@ -113,6 +113,34 @@ double bench_median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+void *bench_read_bin(const char *dir, const char *name, size_t bytes)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s.bin", dir, name);
+    FILE *fp = fopen(path, "rb");
+    void *buf = malloc(bytes);
+    const int ok = fp && buf && fread(buf, 1, bytes, fp) == bytes;
+    if (fp)
+        fclose(fp);
+    if (!ok) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+double bench_anchor_value(const char *out, const char *key)
+{
+    const size_t len = strlen(key);
+    for (const char *line = out; line && *line; line = strchr(line, '\n')) {
+        if (*line == '\n')
+            line++;
+        if (strncmp(line, key, len) == 0 && line[len] == ' ')
+            return atof(line + len + 1);
+    }
+    return NAN;
+}
+
 /* ---------------------------------------------------------------- FMA peak */
 
 static double fma_loop(long iters)

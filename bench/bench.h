@@ -67,6 +67,11 @@ StatusCode bench_run_anchor(const char *script, const char *args, int cpu, int t
 
 /* Median of n values (sorts v). */
 double bench_median(double *v, int n);
+/* DIR/NAME.bin (a raw array of ../shared/bench) read whole into a malloc'ed buffer; NULL unless
+ * the file holds at least `bytes` bytes (only the first `bytes` are read). */
+void *bench_read_bin(const char *dir, const char *name, size_t bytes);
+/* The value of `key` in an anchor's "key value" output lines, NAN when absent. */
+double bench_anchor_value(const char *out, const char *key);
 
 StatusCode bench_gemm(const BenchConfig *cfg, Status *st);
 /* BlazePose networks (the .tkw files in weights/) beside ONNX Runtime: bench_pose.c */

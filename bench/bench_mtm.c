@@ -15,35 +15,6 @@
 #define MTM6_TRAIN 8919
 #define MTM6_TEST 10000
 
-static void *read_bin(const char *dir, const char *name, size_t bytes)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s.bin", dir, name);
-    FILE *fp = fopen(path, "rb");
-    void *buf = malloc(bytes);
-    const int ok = fp && buf && fread(buf, 1, bytes, fp) == bytes;
-    if (fp)
-        fclose(fp);
-    if (!ok) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-/* The value of `key` in the anchor's "key value" lines, NAN when absent. */
-static double anchor_value(const char *out, const char *key)
-{
-    const size_t len = strlen(key);
-    for (const char *line = out; line && *line; line = strchr(line, '\n')) {
-        if (*line == '\n')
-            line++;
-        if (strncmp(line, key, len) == 0 && line[len] == ' ')
-            return atof(line + len + 1);
-    }
-    return NAN;
-}
-
 static void row(const BenchConfig *cfg, const char *case_name, const char *metric, double value,
                 const char *unit, const char *anchor_out, int higher_is_better)
 {
@@ -51,7 +22,7 @@ static void row(const BenchConfig *cfg, const char *case_name, const char *metri
     snprintf(key, sizeof key, "%s_%s", case_name, metric);
     const BenchRow r = {.bench = "mtm", .case_name = case_name, .threads = 1, .metric = metric,
                         .value = value, .unit = unit, .peak = NAN,
-                        .anchor = anchor_out ? anchor_value(anchor_out, key) : NAN,
+                        .anchor = anchor_out ? bench_anchor_value(anchor_out, key) : NAN,
                         .anchor_name = "sklearn", .higher_is_better = higher_is_better};
     bench_print_row(cfg, &r);
 }
@@ -61,10 +32,10 @@ StatusCode bench_mtm(const BenchConfig *cfg, Status *st)
     char dir[1024];
     const char *shared = getenv("TAKT_SHARED");
     snprintf(dir, sizeof dir, "%s/bench", shared ? shared : "../shared");
-    float *tx = read_bin(dir, "mtm6_train_x", sizeof(float) * MTM6_TRAIN * 6);
-    int *ty = read_bin(dir, "mtm6_train_y", sizeof(int) * MTM6_TRAIN);
-    float *qx = read_bin(dir, "mtm6_test_x", sizeof(float) * MTM6_TEST * 6);
-    int *qy = read_bin(dir, "mtm6_test_y", sizeof(int) * MTM6_TEST);
+    float *tx = bench_read_bin(dir, "mtm6_train_x", sizeof(float) * MTM6_TRAIN * 6);
+    int *ty = bench_read_bin(dir, "mtm6_train_y", sizeof(int) * MTM6_TRAIN);
+    float *qx = bench_read_bin(dir, "mtm6_test_x", sizeof(float) * MTM6_TEST * 6);
+    int *qy = bench_read_bin(dir, "mtm6_test_y", sizeof(int) * MTM6_TEST);
     int *pred = malloc(sizeof(int) * MTM6_TEST);
     float *scratch = malloc(sizeof(float) * MTM6_TEST * 6);
     double *times = malloc(sizeof(double) * MTM6_TEST);

@@ -25,35 +25,6 @@ static void data_dir(char *buf, size_t size)
     snprintf(buf, size, "%s/bench", shared ? shared : "../shared");
 }
 
-static void *read_exact(const char *dir, const char *name, size_t bytes)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s.bin", dir, name);
-    FILE *fp = fopen(path, "rb");
-    void *buf = malloc(bytes);
-    const int ok = fp && buf && fread(buf, 1, bytes, fp) == bytes;
-    if (fp)
-        fclose(fp);
-    if (!ok) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-/* The value of `key` in the anchor's "key value" lines, NAN when absent. */
-static double anchor_value(const char *out, const char *key)
-{
-    const size_t len = strlen(key);
-    for (const char *line = out; line && *line; line = strchr(line, '\n')) {
-        if (*line == '\n')
-            line++;
-        if (strncmp(line, key, len) == 0 && line[len] == ' ')
-            return atof(line + len + 1);
-    }
-    return NAN;
-}
-
 /* Runs the anchor; 0 (after a note, and no further anchor runs) when it cannot. */
 static int run_anchor(const char *bench, const char *args, int cpu, int threads, char *out,
                       size_t size, int *broken)
@@ -132,8 +103,8 @@ StatusCode bench_tsne(const BenchConfig *cfg, Status *st)
         char xname[64], yname[64];
         snprintf(xname, sizeof xname, "blobs32_%s_x", sizes[s].tag);
         snprintf(yname, sizeof yname, "blobs32_%s_y", sizes[s].tag);
-        float *x = read_exact(dir, xname, (size_t)n * 32 * sizeof(float));
-        int *labels = read_exact(dir, yname, (size_t)n * sizeof(int));
+        float *x = bench_read_bin(dir, xname, (size_t)n * 32 * sizeof(float));
+        int *labels = bench_read_bin(dir, yname, (size_t)n * sizeof(int));
         float *y = malloc((size_t)n * 2 * sizeof(float));
         if (!x || !labels || !y) {
             bench_note("tsne: %s/%s.bin not found; case %s skipped", dir, xname, sizes[s].tag);
@@ -155,9 +126,9 @@ StatusCode bench_tsne(const BenchConfig *cfg, Status *st)
             snprintf(args, sizeof args, "tsne '%s/%s.bin' '%s/%s.bin' %d 32", dir, xname, dir,
                      yname, n);
             if (rc == TK_OK && run_anchor("tsne", args, cpu, threads, out, sizeof out, &broken)) {
-                a_fit = anchor_value(out, "fit_s");
-                a_kl = anchor_value(out, "kl");
-                a_nn1 = anchor_value(out, "nn1");
+                a_fit = bench_anchor_value(out, "fit_s");
+                a_kl = bench_anchor_value(out, "kl");
+                a_nn1 = bench_anchor_value(out, "nn1");
             }
             leave_threads(threads, all);
             if (rc != TK_OK) {
@@ -189,10 +160,10 @@ enum { MTM6_TRAIN = 8919, MTM6_TEST = 10000 };
 
 static int load_mtm6(const char *dir, Mtm6 *m)
 {
-    m->tx = read_exact(dir, "mtm6_train_x", MTM6_TRAIN * 6 * sizeof(float));
-    m->ty = read_exact(dir, "mtm6_train_y", MTM6_TRAIN * sizeof(int));
-    m->qx = read_exact(dir, "mtm6_test_x", MTM6_TEST * 6 * sizeof(float));
-    m->qy = read_exact(dir, "mtm6_test_y", MTM6_TEST * sizeof(int));
+    m->tx = bench_read_bin(dir, "mtm6_train_x", MTM6_TRAIN * 6 * sizeof(float));
+    m->ty = bench_read_bin(dir, "mtm6_train_y", MTM6_TRAIN * sizeof(int));
+    m->qx = bench_read_bin(dir, "mtm6_test_x", MTM6_TEST * 6 * sizeof(float));
+    m->qy = bench_read_bin(dir, "mtm6_test_y", MTM6_TEST * sizeof(int));
     return m->tx && m->ty && m->qx && m->qy;
 }
 
@@ -259,10 +230,10 @@ StatusCode bench_knn(const BenchConfig *cfg, Status *st)
         double a_fit = NAN, a_single = NAN, a_batch = NAN, a_acc = NAN;
         snprintf(args, sizeof args, "knn '%s' %d %d", dir, single, reps);
         if (rc == TK_OK && run_anchor("knn", args, cpu, threads, out, sizeof out, &broken)) {
-            a_fit = anchor_value(out, "fit_s");
-            a_single = anchor_value(out, "single_us");
-            a_batch = anchor_value(out, "batch_us");
-            a_acc = anchor_value(out, "accuracy");
+            a_fit = bench_anchor_value(out, "fit_s");
+            a_single = bench_anchor_value(out, "single_us");
+            a_batch = bench_anchor_value(out, "batch_us");
+            a_acc = bench_anchor_value(out, "accuracy");
         }
         leave_threads(threads, all);
         if (rc != TK_OK)
@@ -330,7 +301,7 @@ StatusCode bench_svm(const BenchConfig *cfg, Status *st)
             static const char *suffix[3] = {"fit_s", "us", "accuracy"};
             for (int f = 0; f < 3 && have_anchor; f++) {
                 snprintf(key, sizeof key, "%s_%s", models[k].anchor_key, suffix[f]);
-                a[f] = anchor_value(out, key);
+                a[f] = bench_anchor_value(out, key);
             }
             print(cfg, "svm", models[k].case_name, threads, "fit_s", bench_median(fits, reps),
                   "s", a[0], 0);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -185,57 +184,19 @@ Test(classify, velocity_appends_frame_differences_in_place)
 
 /* ---------------------------------------------------------------- the command line */
 
-static char dir[256];
+static const char *dir;
 static char out[65536], err[8192];
 
-static void capture(const char *path, char *buf, size_t size)
-{
-    size_t n = 0;
-    char *text = test_read_file(path, &n);
-    cr_assert_not_null(text, "cannot read %s", path);
-    if (n >= size)
-        n = size - 1;
-    memcpy(buf, text, n);
-    buf[n] = '\0';
-    free(text);
-    unlink(path);
-}
-
-static int takt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int takt(const char *fmt, ...)
-{
-    const char *bin = getenv("TAKT_BIN");
-    if (!bin || !bin[0])
-        cr_skip_test("TAKT_BIN is not set (make test sets it to the built takt binary)");
-    char args[2048], command[4096], out_path[300], err_path[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(out_path, sizeof out_path, "%s/stdout.txt", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr.txt", dir);
-    snprintf(command, sizeof command, "'%s' %s >'%s' 2>'%s'", bin, args, out_path, err_path);
-    const int status = system(command);
-    cr_assert(status != -1 && WIFEXITED(status), "could not run: %s", command);
-    capture(out_path, out, sizeof out);
-    capture(err_path, err, sizeof err);
-    return WEXITSTATUS(status);
-}
+/* `$TAKT_BIN <args>` with stdout and stderr into out and err; returns the exit code. */
+#define takt(...) test_run_takt(out, sizeof out, err, sizeof err, __VA_ARGS__)
 
 static void make_dir(void)
 {
-    const char *d = test_tmpdir();
-    cr_assert_not_null(d);
-    snprintf(dir, sizeof dir, "%s", d);
+    test_scratch_begin();
+    dir = test_scratch_dir();
 }
 
-static void remove_dir(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (dir[0] && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
+TestSuite(classify_cli, .init = make_dir, .fini = test_scratch_end);
 
 /* The synthetic set as a labelled CSV with labels.txt beside it. */
 static void write_labelled_csv(void)
@@ -287,8 +248,7 @@ static void expect_png(const char *name)
 
 #define TRAIN_ARGS "--time-steps 12 --hidden 12 --batch 4 --epochs 60 --lr 0.01 --seed 7"
 
-Test(classify_cli, train_predict_curves_and_same_bytes_for_same_seed, .init = make_dir,
-     .fini = remove_dir)
+Test(classify_cli, train_predict_curves_and_same_bytes_for_same_seed)
 {
     write_labelled_csv();
     cr_assert_eq(takt("classify train %s/data.csv -o %s/m.tkw --split %s/val.txt " TRAIN_ARGS
@@ -349,7 +309,7 @@ static void write_bvh(const char *path, int down, int frames, float phase)
     fclose(fp);
 }
 
-Test(classify_cli, bvh_class_folders_train_and_predict, .init = make_dir, .fini = remove_dir)
+Test(classify_cli, bvh_class_folders_train_and_predict)
 {
     char path[512];
     for (int c = 0; c < 2; c++) {
@@ -402,7 +362,7 @@ static void write_keypoints(const char *path, int segments, int first_lower)
     fclose(fp);
 }
 
-Test(classify_cli, keypoints_with_segments_train_and_predict, .init = make_dir, .fini = remove_dir)
+Test(classify_cli, keypoints_with_segments_train_and_predict)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/k.csv", dir);
@@ -426,7 +386,7 @@ Test(classify_cli, keypoints_with_segments_train_and_predict, .init = make_dir, 
     cr_assert(strstr(out, "one.csv,0,lower,"), "%s", out);
 }
 
-Test(classify_cli, grid_writes_the_layers_by_batch_table, .init = make_dir, .fini = remove_dir)
+Test(classify_cli, grid_writes_the_layers_by_batch_table)
 {
     write_labelled_csv();
     cr_assert_eq(takt("classify grid %s/data.csv -o %s/grid --split %s/val.txt --time-steps 8 "
@@ -435,7 +395,7 @@ Test(classify_cli, grid_writes_the_layers_by_batch_table, .init = make_dir, .fin
                  0, "%s", err);
     char path[512];
     snprintf(path, sizeof path, "%s/grid.csv", dir);
-    capture(path, out, sizeof out);
+    test_capture_file(path, out, sizeof out);
     cr_assert(!strncmp(out, "layers,batch,train_accuracy,val_accuracy,epochs,seconds\n", 56),
               "%s", out);
     int rows = 0;
@@ -454,11 +414,11 @@ Test(classify_cli, grid_writes_the_layers_by_batch_table, .init = make_dir, .fin
         }
     cr_assert_eq(rows, 9);
     snprintf(path, sizeof path, "%s/grid.md", dir);
-    capture(path, out, sizeof out);
+    test_capture_file(path, out, sizeof out);
     cr_assert(strstr(out, "| layers | batch |") && strstr(out, "\n| 3 | 16 | "), "%s", out);
 }
 
-Test(classify_cli, bad_input_and_usage, .init = make_dir, .fini = remove_dir)
+Test(classify_cli, bad_input_and_usage)
 {
     cr_assert_eq(takt("classify train %s/absent.csv -o %s/m.tkw", dir, dir), 1);
     cr_assert(strstr(err, "takt: ") && strstr(err, "absent.csv"), "%s", err);

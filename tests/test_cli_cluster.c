@@ -8,82 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
 
 #define DATA "tests/data/cli_cluster/"
-#define MAX_FILES 12
 
-static const char *dir;
-static char files[MAX_FILES][256];
-static int n_files;
 static char out[16384], err[4096];
 
-static void make_dir(void) {
-    dir = test_tmpdir();
-    cr_assert_not_null(dir, "mkdtemp failed");
-    n_files = 0;
-}
-
-static void remove_dir(void) {
-    for (int i = 0; i < n_files; i++)
-        unlink(files[i]);
-    if (dir)
-        rmdir(dir);
-}
-
-/* A path in the test directory, removed afterwards. */
-static const char *tmp(const char *name) {
-    cr_assert_lt(n_files, MAX_FILES);
-    char *path = files[n_files++];
-    snprintf(path, sizeof files[0], "%s/%s", dir, name);
-    return path;
-}
-
-static const char *write_tmp(const char *name, const char *text) {
-    const char *path = tmp(name);
-    FILE *fp = fopen(path, "w");
-    cr_assert_not_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-    return path;
-}
-
-static void capture(const char *path, char *buf, size_t size) {
-    size_t n = 0;
-    char *text = test_read_file(path, &n);
-    cr_assert_not_null(text, "cannot read %s", path);
-    if (n >= size)
-        n = size - 1;
-    memcpy(buf, text, n);
-    buf[n] = '\0';
-    free(text);
-    unlink(path);
-}
-
-/* Runs `$TAKT_BIN <args>` (args printf-style), stdout and stderr into out and err; returns
- * the exit code. */
-static int takt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int takt(const char *fmt, ...) {
-    const char *bin = getenv("TAKT_BIN");
-    if (!bin || !bin[0])
-        cr_skip_test("TAKT_BIN is not set (make test sets it to the built takt binary)");
-    char args[2048], command[4096], out_path[300], err_path[300];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(out_path, sizeof out_path, "%s/stdout.txt", dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr.txt", dir);
-    snprintf(command, sizeof command, "'%s' %s >'%s' 2>'%s'", bin, args, out_path, err_path);
-    const int status = system(command);
-    cr_assert(status != -1 && WIFEXITED(status), "could not run: %s", command);
-    capture(out_path, out, sizeof out);
-    capture(err_path, err, sizeof err);
-    return WEXITSTATUS(status);
-}
+/* `$TAKT_BIN <args>` with stdout and stderr into out and err; returns the exit code. */
+#define takt(...) test_run_takt(out, sizeof out, err, sizeof err, __VA_ARGS__)
 
 /* The number after `key` in the output (first occurrence), NAN when absent. */
 static double value_after(const char *text, const char *key) {
@@ -112,7 +46,7 @@ static void expect_png(const char *path, int min_w) {
     stbi_image_free(rgb);
 }
 
-TestSuite(cli_cluster, .init = make_dir, .fini = remove_dir);
+TestSuite(cli_cluster, .init = test_scratch_begin, .fini = test_scratch_end);
 
 /* ---------------------------------------------------------------- eval */
 
@@ -158,7 +92,7 @@ Test(cli_cluster, eval_matches_scikit_learn) {
 }
 
 Test(cli_cluster, eval_writes_a_confusion_matrix_and_compares_unmatched) {
-    const char *png = tmp("cm.png");
+    const char *png = test_scratch_path("cm.png");
     int code = takt("eval " DATA "pred.csv " DATA "true.csv --confusion '%s'", png);
     cr_assert_eq(code, 0, "exit %d: %s", code, err);
     expect_png(png, 600);
@@ -171,12 +105,12 @@ Test(cli_cluster, eval_writes_a_confusion_matrix_and_compares_unmatched) {
 }
 
 Test(cli_cluster, eval_refuses_mismatched_or_unlabelled_files) {
-    const char *short_pred = write_tmp("short.csv", "row,label\n0,1\n1,0\n");
+    const char *short_pred = test_scratch_write("short.csv", "row,label\n0,1\n1,0\n");
     int code = takt("eval '%s' " DATA "true.csv", short_pred);
     cr_assert_eq(code, 1);
     cr_assert(strstr(err, "takt: ") == err && strstr(err, "2 rows") && strstr(err, "40"),
               "stderr: %s", err);
-    const char *no_label = write_tmp("nolabel.csv", "a,b\n1,2\n");
+    const char *no_label = test_scratch_write("nolabel.csv", "a,b\n1,2\n");
     code = takt("eval '%s' " DATA "true.csv", no_label);
     cr_assert_eq(code, 1);
     cr_assert(strstr(err, no_label) && strstr(err, "no column 'label'"), "stderr: %s", err);
@@ -196,7 +130,7 @@ Test(cli_cluster, eval_refuses_mismatched_or_unlabelled_files) {
 /* ---------------------------------------------------------------- tsne */
 
 Test(cli_cluster, tsne_writes_the_embedding_and_a_plot) {
-    const char *emb = tmp("emb.csv"), *png = tmp("tsne.png");
+    const char *emb = test_scratch_path("emb.csv"), *png = test_scratch_path("tsne.png");
     int code = takt("tsne " DATA "blobs.csv -o '%s' --exact --perplexity 10 --iter 300 "
                     "--seed 3 --plot '%s'", emb, png);
     cr_assert_eq(code, 0, "exit %d: %s", code, err);
@@ -217,17 +151,17 @@ Test(cli_cluster, tsne_writes_the_embedding_and_a_plot) {
 }
 
 Test(cli_cluster, tsne_refuses_bad_input) {
-    const char *emb = tmp("emb.csv");
+    const char *emb = test_scratch_path("emb.csv");
     int code = takt("tsne " DATA "blobs.csv -o '%s' --perplexity 90", emb);
     cr_assert_eq(code, 1);
     cr_assert(strstr(err, "blobs.csv") && strstr(err, "perplexity 90") && strstr(err, "(90)"),
               "stderr: %s", err);
     cr_assert_neq(access(emb, F_OK), 0, "output written despite the error");
-    const char *nan = write_tmp("nan.csv", "a,b,c\n1,2,3\n4,nan,6\n7,8,9\n");
+    const char *nan = test_scratch_write("nan.csv", "a,b,c\n1,2,3\n4,nan,6\n7,8,9\n");
     code = takt("tsne '%s' -o '%s' --perplexity 1", nan, emb);
     cr_assert_eq(code, 1);
     cr_assert(strstr(err, "line 3, column 2 ('b')") && strstr(err, "NaN"), "stderr: %s", err);
-    const char *ragged = write_tmp("ragged.csv", "a,b,c\n1,2,3\n4,5\n");
+    const char *ragged = test_scratch_write("ragged.csv", "a,b,c\n1,2,3\n4,5\n");
     code = takt("tsne '%s' -o '%s' --perplexity 1", ragged, emb);
     cr_assert_eq(code, 1);
     cr_assert(strstr(err, "line 3") && strstr(err, "2 cells"), "stderr: %s", err);
@@ -250,7 +184,7 @@ Test(cli_cluster, every_method_recovers_well_separated_blobs) {
         "--method hierarchical --k 3 --linkage ward",
         "--method hierarchical --k 3 --linkage single",
     };
-    const char *labels = tmp("labels.csv");
+    const char *labels = test_scratch_path("labels.csv");
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
         int code = takt("cluster " DATA "blobs.csv %s -o '%s'", runs[r], labels);
         cr_assert_eq(code, 0, "%s: exit %d: %s", runs[r], code, err);
@@ -264,7 +198,8 @@ Test(cli_cluster, every_method_recovers_well_separated_blobs) {
 }
 
 Test(cli_cluster, auto_k_from_the_elbow_and_the_plots) {
-    const char *labels = tmp("labels.csv"), *elbow = tmp("elbow.png"), *dendro = tmp("d.png");
+    const char *labels = test_scratch_path("labels.csv");
+    const char *elbow = test_scratch_path("elbow.png"), *dendro = test_scratch_path("d.png");
     int code = takt("cluster " DATA "blobs.csv --k auto --elbow '%s' -o '%s'", elbow, labels);
     cr_assert_eq(code, 0, "exit %d: %s", code, err);
     cr_assert(strstr(out, "knee at k = 3") && strstr(out, "k-means: k = 3"), "%s", out);
@@ -277,7 +212,7 @@ Test(cli_cluster, auto_k_from_the_elbow_and_the_plots) {
     cr_assert_eq(code, 0, "exit %d: %s", code, err);
     expect_png(dendro, 800);
     /* DBSCAN's eps from the knee of the k-distance curve, which is drawn. */
-    const char *kdist = tmp("kdist.png");
+    const char *kdist = test_scratch_path("kdist.png");
     code = takt("cluster " DATA "blobs.csv --method dbscan --eps auto --kdist '%s' -o '%s'",
                 kdist, labels);
     cr_assert_eq(code, 0, "exit %d: %s", code, err);
@@ -286,9 +221,9 @@ Test(cli_cluster, auto_k_from_the_elbow_and_the_plots) {
     code = takt("eval '%s' " DATA "blobs.csv", labels);
     cr_assert_gt(value_after(out, "ARI:"), 0.9, "%s", out);
     /* Two feature columns are drawn as they are, without t-SNE. */
-    const char *flat = write_tmp("flat.csv", "x,y,label\n0,0,a\n0.1,0.2,a\n0.2,0.1,a\n"
+    const char *flat = test_scratch_write("flat.csv", "x,y,label\n0,0,a\n0.1,0.2,a\n0.2,0.1,a\n"
                                              "5,5,b\n5.1,5.2,b\n5.2,5.1,b\n");
-    const char *png = tmp("plot.png");
+    const char *png = test_scratch_path("plot.png");
     code = takt("cluster '%s' --k 2 -o '%s' --plot '%s'", flat, labels, png);
     cr_assert_eq(code, 0, "exit %d: %s", code, err);
     cr_assert(strstr(err, "t-SNE") == NULL, "2-D data went through t-SNE: %s", err);
@@ -296,7 +231,7 @@ Test(cli_cluster, auto_k_from_the_elbow_and_the_plots) {
 }
 
 Test(cli_cluster, bad_data_exits_1_with_the_reason) {
-    const char *labels = tmp("labels.csv");
+    const char *labels = test_scratch_path("labels.csv");
     int code = takt("cluster " DATA "blobs.csv --k 100 -o '%s'", labels);
     cr_assert_eq(code, 1);
     cr_assert(strstr(err, "blobs.csv") && strstr(err, "--k 100 is more than the 90 rows"),
@@ -309,15 +244,15 @@ Test(cli_cluster, bad_data_exits_1_with_the_reason) {
     code = takt("cluster " DATA "blobs.csv --method meanshift --bandwidth -1 -o '%s'", labels);
     cr_assert_eq(code, 1);
     cr_assert(strstr(err, "--bandwidth -1") != NULL, "stderr: %s", err);
-    const char *empty = write_tmp("empty.csv", "a,b,label\n");
+    const char *empty = test_scratch_write("empty.csv", "a,b,label\n");
     code = takt("cluster '%s' --k 2 -o '%s'", empty, labels);
     cr_assert_eq(code, 1);
     cr_assert(strstr(err, empty) && strstr(err, "empty data"), "stderr: %s", err);
-    const char *inf = write_tmp("inf.csv", "a,b\n1,2\n3,inf\n5,6\n");
+    const char *inf = test_scratch_write("inf.csv", "a,b\n1,2\n3,inf\n5,6\n");
     code = takt("cluster '%s' --k 2 -o '%s'", inf, labels);
     cr_assert_eq(code, 1);
     cr_assert(strstr(err, "line 3, column 2 ('b')") != NULL, "stderr: %s", err);
-    const char *ragged = write_tmp("ragged.csv", "a,b\n1,2\n3,4,5\n");
+    const char *ragged = test_scratch_write("ragged.csv", "a,b\n1,2\n3,4,5\n");
     code = takt("cluster '%s' --k 2 -o '%s'", ragged, labels);
     cr_assert_eq(code, 1);
     cr_assert(strstr(err, "line 3") && strstr(err, "more than"), "stderr: %s", err);

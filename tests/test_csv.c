@@ -14,47 +14,12 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-#define MAX_FILES 8
-
-static const char *dir;
-static char files[MAX_FILES][256];
-static int n_files;
-
-static void make_dir(void) {
-    dir = test_tmpdir();
-    cr_assert_not_null(dir, "mkdtemp failed");
-    n_files = 0;
-}
-
-static void remove_dir(void) {
-    for (int i = 0; i < n_files; i++)
-        unlink(files[i]);
-    if (dir)
-        rmdir(dir);
-}
-
-/* Writes text into a fresh file of the test directory and returns its path. */
-static const char *write_csv(const char *name, const char *text, size_t len) {
-    cr_assert_lt(n_files, MAX_FILES);
-    char *path = files[n_files++];
-    snprintf(path, sizeof files[0], "%s/%s", dir, name);
-    FILE *fp = fopen(path, "wb");
-    cr_assert_not_null(fp);
-    cr_assert_eq(fwrite(text, 1, len, fp), len);
-    cr_assert_eq(fclose(fp), 0);
-    return path;
-}
-
-static const char *write_str(const char *name, const char *text) {
-    return write_csv(name, text, strlen(text));
-}
-
 static int same_bits(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
 
 /* Reads `text` as a whole table and expects a format error whose message holds every needle. */
 static void expect_error(const char *text, const char *const *text_columns,
                          const char *const *needles) {
-    const char *path = write_str("bad.csv", text);
+    const char *path = test_scratch_write("bad.csv", text);
     CsvTable t;
     Status st = {0};
     StatusCode code = csv_read(&t, path, text_columns, &st);
@@ -64,11 +29,10 @@ static void expect_error(const char *text, const char *const *text_columns,
     for (const char *const *n = needles; *n; n++)
         cr_assert(strstr(st.msg, *n) != NULL, "message lacks '%s': %s", *n, st.msg);
     cr_assert_null(t.data, "a failed read leaves data behind");
-    n_files--;
     unlink(path);
 }
 
-TestSuite(csv, .init = make_dir, .fini = remove_dir);
+TestSuite(csv, .init = test_scratch_begin, .fini = test_scratch_end);
 
 /* ---------------------------------------------------------------- accepted input */
 
@@ -82,7 +46,7 @@ Test(csv, reads_values_names_comments_crlf_and_text) {
                        "1, grasp,  +3 ,.75\n"
                        "2,,1e-3,-0\n"
                        "3,move,4.,12345678901234567890123";
-    const char *path = write_str("ok.csv", text);
+    const char *path = test_scratch_write("ok.csv", text);
     const char *text_cols[] = {"label", "not_a_column", NULL};
     CsvTable t;
     Status st = {0};
@@ -118,7 +82,7 @@ Test(csv, reads_values_names_comments_crlf_and_text) {
 }
 
 Test(csv, header_only_file_has_zero_rows) {
-    const char *path = write_str("empty.csv", "a,b,label\n# nothing yet\n");
+    const char *path = test_scratch_write("empty.csv", "a,b,label\n# nothing yet\n");
     const char *text_cols[] = {"label", NULL};
     CsvTable t;
     Status st = {0};
@@ -165,7 +129,7 @@ Test(csv, numbers_are_bit_identical_to_strtof) {
         snprintf(cells[N + i], sizeof cells[0], "%s", hand_picked[i]);
     for (int i = 0; i < N + n_hand; i++)
         len += (size_t)sprintf(text + len, "%s\n", cells[i]);
-    const char *path = write_csv("numbers.csv", text, len);
+    const char *path = test_scratch_write_bytes("numbers.csv", text, len);
     CsvTable t;
     Status st = {0};
     cr_assert_eq(csv_read(&t, path, NULL, &st), TK_OK, "%s", st.msg);
@@ -198,7 +162,7 @@ Test(csv, rows_across_buffer_boundaries_and_a_line_longer_than_the_buffer) {
             len += (size_t)sprintf(text + len, "%d,n%d,%d.25,%d\n", i, i % 7, i, -i);
         }
     }
-    const char *path = write_csv("big.csv", text, len);
+    const char *path = test_scratch_write_bytes("big.csv", text, len);
     free(text);
     const char *text_cols[] = {"note", NULL};
     CsvTable t;
@@ -242,7 +206,7 @@ Test(csv, missing_and_empty_files) {
     CsvTable t;
     Status st = {0};
     char path[300];
-    snprintf(path, sizeof path, "%s/does-not-exist.csv", dir);
+    snprintf(path, sizeof path, "%s/does-not-exist.csv", test_scratch_dir());
     cr_assert_eq(csv_read(&t, path, NULL, &st), TK_EIO);
     cr_assert(strstr(st.msg, path) && strstr(st.msg, "No such file"), "%s", st.msg);
     const char *empty[] = {"empty file", NULL};
@@ -297,7 +261,7 @@ Test(csv, quotes_are_refused_not_misread) {
     const char *in_header[] = {"line 1", "quote character in the header", NULL};
     expect_error("\"x\",y\n1,2\n", NULL, in_header);
     /* An apostrophe is not a quote in CSV: it stays in a text cell. */
-    const char *path = write_str("apostrophe.csv", "label,v\noperator's check,1\n");
+    const char *path = test_scratch_write("apostrophe.csv", "label,v\noperator's check,1\n");
     const char *text_cols[] = {"label", NULL};
     CsvTable t;
     Status st = {0};
@@ -312,7 +276,7 @@ Test(csv, bad_headers) {
     const char *repeated[] = {"line 2", "column 3", "'x' repeats column 1", NULL};
     expect_error("# c\nx,y,x\n1,2,3\n", NULL, repeated);
     const char *nul[] = {"line 2", "NUL byte", NULL};
-    const char *path = write_csv("nul.csv", "x\n1\0\n", 5);
+    const char *path = test_scratch_write_bytes("nul.csv", "x\n1\0\n", 5);
     CsvTable t;
     Status st = {0};
     cr_assert_eq(csv_read(&t, path, NULL, &st), TK_EFORMAT);
@@ -322,7 +286,7 @@ Test(csv, bad_headers) {
 
 /* The streaming reader refuses a bad row after handing out the good ones before it. */
 Test(csv, streaming_reader_stops_at_the_bad_row) {
-    const char *path = write_str("stream.csv", "a,b\n1,2\n3,4\n5,x\n7,8\n");
+    const char *path = test_scratch_write("stream.csv", "a,b\n1,2\n3,4\n5,x\n7,8\n");
     CsvReader *r;
     Status st = {0};
     cr_assert_eq(csv_reader_open(&r, path, NULL, &st), TK_OK, "%s", st.msg);

@@ -16,32 +16,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-#define MAX_FILES 8
-
-static const char *dir;
-static char files[MAX_FILES][256];
-static int n_files;
-
-static void make_dir(void) {
-    dir = test_tmpdir();
-    cr_assert_not_null(dir, "mkdtemp failed");
-    n_files = 0;
-}
-
-static void remove_dir(void) {
-    for (int i = 0; i < n_files; i++)
-        unlink(files[i]);
-    if (dir)
-        rmdir(dir);
-}
-
-static const char *out_path(const char *name) {
-    cr_assert_lt(n_files, MAX_FILES);
-    char *path = files[n_files++];
-    snprintf(path, sizeof files[0], "%s/%s", dir, name);
-    return path;
-}
-
 typedef struct {
     int w, h;
     unsigned char *rgb;
@@ -102,7 +76,7 @@ static void expect_white_corners(const Decoded *d) {
                       "corner (%d,%d) is not white", xs[i], ys[j]);
 }
 
-TestSuite(plot, .init = make_dir, .fini = remove_dir);
+TestSuite(plot, .init = test_scratch_begin, .fini = test_scratch_end);
 
 /* ---------------------------------------------------------------- PNG */
 
@@ -112,7 +86,7 @@ Test(plot, png_round_trip_through_stb_image) {
     cr_assert_eq(plot_image_new(&img, 37, 23, &st), TK_OK, "%s", st.msg);
     for (int i = 0; i < 37 * 23 * 3; i++)
         img.rgb[i] = (unsigned char)(i * 7 + i / 3);
-    const char *path = out_path("rt.png");
+    const char *path = test_scratch_path("rt.png");
     cr_assert_eq(png_write_rgb(path, &img, &st), TK_OK, "%s", st.msg);
     Decoded d = decode(path);
     cr_assert_eq(d.w, 37);
@@ -127,12 +101,13 @@ Test(plot, png_write_failures_leave_nothing) {
     Status st = {0};
     cr_assert_eq(plot_image_new(&img, 8, 8, &st), TK_OK);
     char path[300];
-    snprintf(path, sizeof path, "%s/no-such-dir/x.png", dir);
+    snprintf(path, sizeof path, "%s/no-such-dir/x.png", test_scratch_dir());
     cr_assert_eq(png_write_rgb(path, &img, &st), TK_EIO);
     cr_assert(strstr(st.msg, path) != NULL, "%s", st.msg);
     Image empty = {0};
-    cr_assert_eq(png_write_rgb(out_path("e.png"), &empty, &st), TK_EINVAL);
-    cr_assert_neq(access(files[n_files - 1], F_OK), 0, "a file was written for an empty image");
+    const char *e = test_scratch_path("e.png");
+    cr_assert_eq(png_write_rgb(e, &empty, &st), TK_EINVAL);
+    cr_assert_neq(access(e, F_OK), 0, "a file was written for an empty image");
     cr_assert_eq(plot_image_new(&empty, 0, 10, &st), TK_EINVAL);
     free(img.rgb);
 }
@@ -258,7 +233,7 @@ Test(plot, scatter_shows_each_cluster_in_its_place_and_a_legend) {
     }
     const char *names[3] = {"reach", "grasp", NULL};
     PlotStyle style = {800, 600, "Clusters", "x", "y"};
-    const char *path = out_path("scatter.png");
+    const char *path = test_scratch_path("scatter.png");
     Status st = {0};
     cr_assert_eq(plot_scatter(path, &style, xy, N, labels, names, 3, &st), TK_OK, "%s", st.msg);
     Decoded d = decode(path);
@@ -287,13 +262,15 @@ Test(plot, scatter_refuses_bad_input) {
     Status st = {0};
     float xy[4] = {NAN, 1, 2, INFINITY};
     int labels[2] = {0, -2};
-    cr_assert_eq(plot_scatter(out_path("s.png"), NULL, xy, 2, NULL, NULL, 0, &st), TK_EINVAL);
+    const char *files[3] = {test_scratch_path("s.png"), test_scratch_path("s2.png"),
+                            test_scratch_path("s3.png")};
+    cr_assert_eq(plot_scatter(files[0], NULL, xy, 2, NULL, NULL, 0, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "finite") != NULL, "%s", st.msg);
     float ok[4] = {0, 1, 2, 3};
-    cr_assert_eq(plot_scatter(out_path("s2.png"), NULL, ok, 2, labels, NULL, 0, &st), TK_EINVAL);
+    cr_assert_eq(plot_scatter(files[1], NULL, ok, 2, labels, NULL, 0, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "point 1") != NULL, "%s", st.msg);
-    cr_assert_eq(plot_scatter(out_path("s3.png"), NULL, ok, 0, NULL, NULL, 0, &st), TK_EINVAL);
-    for (int i = 0; i < n_files; i++)
+    cr_assert_eq(plot_scatter(files[2], NULL, ok, 0, NULL, NULL, 0, &st), TK_EINVAL);
+    for (int i = 0; i < 3; i++)
         cr_assert_neq(access(files[i], F_OK), 0, "%s written despite the error", files[i]);
 }
 
@@ -303,7 +280,7 @@ static long elbow_muted_pixels(const char *name, double mark_x) {
     double val[8] = {820, 330, 150, 90, 85, 83, 84, 86};
     PlotSeries s[2] = {{"train", NULL, inertia, 8, 1}, {"validation", NULL, val, 8, 0}};
     LinePlotOptions o = {{700, 500, "Elbow", "k", "inertia"}, 0, mark_x, "k = 4"};
-    const char *path = out_path(name);
+    const char *path = test_scratch_path(name);
     Status st = {0};
     cr_assert_eq(plot_lines(path, &o, s, 2, &st), TK_OK, "%s", st.msg);
     Decoded d = decode(path);
@@ -331,7 +308,7 @@ Test(plot, log_lines_skip_non_positive_values_and_refuse_empty_data) {
     PlotSeries s = {"loss", NULL, loss, 5, 0};
     LinePlotOptions o = {{0, 0, NULL, NULL, NULL}, 1, NAN, NULL};
     Status st = {0};
-    const char *path = out_path("log.png");
+    const char *path = test_scratch_path("log.png");
     cr_assert_eq(plot_lines(path, &o, &s, 1, &st), TK_OK, "%s", st.msg);
     Decoded d = decode(path);
     cr_assert_eq(d.w, 900);
@@ -339,7 +316,7 @@ Test(plot, log_lines_skip_non_positive_values_and_refuse_empty_data) {
     stbi_image_free(d.rgb);
     double bad[2] = {-1, 0};
     PlotSeries b = {"x", NULL, bad, 2, 0};
-    cr_assert_eq(plot_lines(out_path("bad.png"), &o, &b, 1, &st), TK_EINVAL);
+    cr_assert_eq(plot_lines(test_scratch_path("bad.png"), &o, &b, 1, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "y > 0") != NULL, "%s", st.msg);
 }
 
@@ -352,7 +329,7 @@ Test(plot, heatmap_ramp_numbers_and_row_normalisation) {
     long dark[2];
     for (int norm = 0; norm < 2; norm++) {
         HeatmapOptions o = {{500, 400, "Confusion", "predicted", "true"}, names, names, 1, norm};
-        const char *path = out_path(norm ? "cm_norm.png" : "cm.png");
+        const char *path = test_scratch_path(norm ? "cm_norm.png" : "cm.png");
         Status st = {0};
         cr_assert_eq(plot_heatmap(path, &o, cm, 2, 2, &st), TK_OK, "%s", st.msg);
         Decoded d = decode(path);
@@ -372,7 +349,7 @@ Test(plot, heatmap_ramp_numbers_and_row_normalisation) {
     cr_assert_gt(dark[1], dark[0] * 3 / 2, "normalising rows did not darken row 0's diagonal");
     Status st = {0};
     const double nan_cell[1] = {NAN};
-    cr_assert_eq(plot_heatmap(out_path("nan.png"), NULL, nan_cell, 1, 1, &st), TK_EINVAL);
+    cr_assert_eq(plot_heatmap(test_scratch_path("nan.png"), NULL, nan_cell, 1, 1, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "(0, 0)") != NULL, "%s", st.msg);
 }
 
@@ -381,7 +358,7 @@ static const double Z4[12] = {0, 1, 1.0, 2, 2, 3, 1.5, 2, 4, 5, 10.0, 4};
 
 Test(plot, dendrogram_colours_subtrees_below_the_cut) {
     DendrogramOptions o = {{600, 450, "Dendrogram", NULL, "distance"}, 5.0, 0};
-    const char *path = out_path("dendro.png");
+    const char *path = test_scratch_path("dendro.png");
     Status st = {0};
     cr_assert_eq(plot_dendrogram(path, &o, Z4, 4, &st), TK_OK, "%s", st.msg);
     Decoded d = decode(path);
@@ -399,7 +376,7 @@ Test(plot, dendrogram_colours_subtrees_below_the_cut) {
 
     /* Without a cut: one colour; truncated to 2 leaves: both shown as "(2)". */
     DendrogramOptions plain = {{600, 450, NULL, NULL, NULL}, NAN, 2};
-    path = out_path("dendro2.png");
+    path = test_scratch_path("dendro2.png");
     cr_assert_eq(plot_dendrogram(path, &plain, Z4, 4, &st), TK_OK, "%s", st.msg);
     d = decode(path);
     cr_assert_gt(count_all(&d, plot_palette(0)), 50);
@@ -410,13 +387,13 @@ Test(plot, dendrogram_colours_subtrees_below_the_cut) {
 Test(plot, dendrogram_refuses_a_malformed_linkage) {
     Status st = {0};
     const double repeated[12] = {0, 1, 1.0, 2, 1, 2, 1.5, 2, 3, 4, 2.0, 4};
-    cr_assert_eq(plot_dendrogram(out_path("r.png"), NULL, repeated, 4, &st), TK_EINVAL);
+    cr_assert_eq(plot_dendrogram(test_scratch_path("r.png"), NULL, repeated, 4, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "row 1") && strstr(st.msg, "already merged"), "%s", st.msg);
     const double future[12] = {0, 5, 1.0, 2, 2, 3, 1.5, 2, 1, 4, 2.0, 4};
-    cr_assert_eq(plot_dendrogram(out_path("f.png"), NULL, future, 4, &st), TK_EINVAL);
+    cr_assert_eq(plot_dendrogram(test_scratch_path("f.png"), NULL, future, 4, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "row 0") && strstr(st.msg, "not below 4"), "%s", st.msg);
     const double negative[12] = {0, 1, -1.0, 2, 2, 3, 1.5, 2, 4, 5, 2.0, 4};
-    cr_assert_eq(plot_dendrogram(out_path("n.png"), NULL, negative, 4, &st), TK_EINVAL);
+    cr_assert_eq(plot_dendrogram(test_scratch_path("n.png"), NULL, negative, 4, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "height") != NULL, "%s", st.msg);
 }
 
@@ -425,7 +402,7 @@ Test(plot, timeline_lanes_hold_their_segments) {
                                 {30, 40, 0}, {40, 55, 1}, {55, 60, 0}};
     const char *names[2] = {"reach", "grasp"};
     TimelineOptions o = {{800, 0, "Timeline", NULL, NULL}, names, 2};
-    const char *path = out_path("timeline.png");
+    const char *path = test_scratch_path("timeline.png");
     Status st = {0};
     cr_assert_eq(plot_timeline(path, &o, seg, 6, &st), TK_OK, "%s", st.msg);
     Decoded d = decode(path);
@@ -440,9 +417,9 @@ Test(plot, timeline_lanes_hold_their_segments) {
     cr_assert(y0 < y1 && y1 < yn, "lanes out of order: %.0f %.0f %.0f", y0, y1, yn);
     stbi_image_free(d.rgb);
     const PlotSegment backwards[1] = {{5, 4, 0}};
-    cr_assert_eq(plot_timeline(out_path("b.png"), &o, backwards, 1, &st), TK_EINVAL);
+    cr_assert_eq(plot_timeline(test_scratch_path("b.png"), &o, backwards, 1, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "segment 0") != NULL, "%s", st.msg);
     const PlotSegment unknown[1] = {{0, 4, 2}};
-    cr_assert_eq(plot_timeline(out_path("u.png"), &o, unknown, 1, &st), TK_EINVAL);
+    cr_assert_eq(plot_timeline(test_scratch_path("u.png"), &o, unknown, 1, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "label 2") != NULL, "%s", st.msg);
 }

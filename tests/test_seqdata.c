@@ -16,49 +16,12 @@
 
 /* ---------------------------------------------------------------- scratch files */
 
-#define MAX_PATHS 32
-
-static char paths[MAX_PATHS][512];
-static int n_paths;
-static const char *root;
-
-static void scratch_begin(void)
+/* A folder of the scratch directory (removed with it by test_scratch_end). */
+static const char *scratch_mkdir(const char *rel)
 {
-    root = test_tmpdir();
-    cr_assert_not_null(root);
-    n_paths = 0;
-}
-
-/* Files and folders made are removed in reverse order by scratch_end. */
-static const char *scratch_path(const char *rel)
-{
-    cr_assert_lt(n_paths, MAX_PATHS);
-    snprintf(paths[n_paths], sizeof paths[0], "%s/%s", root, rel);
-    return paths[n_paths++];
-}
-
-static const char *make_dir(const char *rel)
-{
-    const char *p = scratch_path(rel);
+    const char *p = test_scratch_path(rel);
     cr_assert_eq(mkdir(p, 0700), 0, "mkdir %s", p);
     return p;
-}
-
-static const char *write_file(const char *rel, const char *text)
-{
-    const char *p = scratch_path(rel);
-    FILE *fp = fopen(p, "wb");
-    cr_assert_not_null(fp, "%s", p);
-    cr_assert_eq(fputs(text, fp) >= 0, 1);
-    cr_assert_eq(fclose(fp), 0);
-    return p;
-}
-
-static void scratch_end(void)
-{
-    for (int i = n_paths - 1; i >= 0; i--)
-        remove(paths[i]);
-    rmdir(root);
 }
 
 static void expect_error(StatusCode code, const Status *st, const char *a, const char *b)
@@ -88,15 +51,15 @@ static char *arm_bvh(const char *frames, int n_frames)
 
 Test(seqdata, bvh_folder_per_class)
 {
-    scratch_begin();
-    const char *data = make_dir("DATA");
-    make_dir("DATA/wave");
-    make_dir("DATA/bow");
-    make_dir("DATA/notes"); /* no BVH inside: not a class */
-    write_file("DATA/notes/readme.txt", "not data\n");
-    write_file("DATA/wave/b.bvh", arm_bvh("0 0 0 0 0 0\n0 0 0 90 0 0\n", 2));
-    write_file("DATA/wave/a.bvh", arm_bvh("90 0 0 0 0 0\n", 1));
-    write_file("DATA/bow/x.BVH", arm_bvh("0 0 0 0 0 0\n0 0 0 0 0 0\n0 0 0 0 0 0\n", 3));
+    test_scratch_begin();
+    const char *data = scratch_mkdir("DATA");
+    scratch_mkdir("DATA/wave");
+    scratch_mkdir("DATA/bow");
+    scratch_mkdir("DATA/notes"); /* no BVH inside: not a class */
+    test_scratch_write("DATA/notes/readme.txt", "not data\n");
+    test_scratch_write("DATA/wave/b.bvh", arm_bvh("0 0 0 0 0 0\n0 0 0 90 0 0\n", 2));
+    test_scratch_write("DATA/wave/a.bvh", arm_bvh("90 0 0 0 0 0\n", 1));
+    test_scratch_write("DATA/bow/x.BVH", arm_bvh("0 0 0 0 0 0\n0 0 0 0 0 0\n0 0 0 0 0 0\n", 3));
 
     SeqSet s;
     Status st = {0};
@@ -135,43 +98,43 @@ Test(seqdata, bvh_folder_per_class)
     seqset_free(&s);
 
     /* a file with another skeleton is refused by name */
-    write_file("DATA/wave/c.bvh",
-               "HIERARCHY\nROOT R\n{\nOFFSET 0 0 0\nCHANNELS 3 Xrotation Yrotation Zrotation\n}\n"
-               "MOTION\nFrames: 1\nFrame Time: 0.1\n1 2 3\n");
+    test_scratch_write("DATA/wave/c.bvh", "HIERARCHY\nROOT R\n{\nOFFSET 0 0 0\n"
+                                          "CHANNELS 3 Xrotation Yrotation Zrotation\n}\n"
+                                          "MOTION\nFrames: 1\nFrame Time: 0.1\n1 2 3\n");
     StatusCode code = seqset_load_bvh_folder(&s, data, SEQ_BVH_POSITIONS, &st);
     expect_error(code, &st, "wave/c.bvh", "same skeleton");
     cr_assert_eq(s.seqs, NULL);
     /* a malformed file: the reader's error, with the line */
-    write_file("DATA/wave/c.bvh", arm_bvh("0 0 0 0 0\n", 1));
+    test_scratch_write("DATA/wave/c.bvh", arm_bvh("0 0 0 0 0\n", 1));
     code = seqset_load_bvh_folder(&s, data, SEQ_BVH_POSITIONS, &st);
     expect_error(code, &st, "wave/c.bvh: line 19", "expected 6");
-    scratch_end();
+    test_scratch_end();
 }
 
 Test(seqdata, empty_or_missing_folder)
 {
-    scratch_begin();
-    const char *data = make_dir("EMPTY");
+    test_scratch_begin();
+    const char *data = scratch_mkdir("EMPTY");
     SeqSet s;
     Status st = {0};
     expect_error(seqset_load_bvh_folder(&s, data, SEQ_BVH_POSITIONS, &st), &st, "EMPTY",
                  "no class folders");
     expect_error(seqset_load(&s, "tests/data/bvh/nowhere", SEQ_BVH_POSITIONS, &st), &st,
                  "nowhere", NULL);
-    scratch_end();
+    test_scratch_end();
 }
 
 Test(seqdata, bvh_files_by_index)
 {
-    scratch_begin();
-    make_dir("takes");
-    write_file("takes/one.bvh", arm_bvh("90 0 0 0 0 0\n", 1));
-    write_file("takes/two.bvh", arm_bvh("0 0 0 0 0 0\n0 0 0 0 0 0\n", 2));
-    const char *index = write_file("index.csv", "seq_id,file,content,label,subject\n"
-                                                "10,two.bvh,bye,2,4\n11,one.bvh,bow,0,7\n");
-    write_file("labels.txt", "0 bow\n1 run\n2 bye\n");
+    test_scratch_begin();
+    scratch_mkdir("takes");
+    test_scratch_write("takes/one.bvh", arm_bvh("90 0 0 0 0 0\n", 1));
+    test_scratch_write("takes/two.bvh", arm_bvh("0 0 0 0 0 0\n0 0 0 0 0 0\n", 2));
+    const char *index = test_scratch_write("index.csv", "seq_id,file,content,label,subject\n"
+                                           "10,two.bvh,bye,2,4\n11,one.bvh,bow,0,7\n");
+    test_scratch_write("labels.txt", "0 bow\n1 run\n2 bye\n");
     char takes[600];
-    snprintf(takes, sizeof takes, "%s/takes", root);
+    snprintf(takes, sizeof takes, "%s/takes", test_scratch_dir());
     SeqSet s;
     Status st = {0};
     cr_assert_eq(seqset_load_bvh_index(&s, index, takes, SEQ_BVH_ROTATIONS, &st), TK_OK, "%s",
@@ -188,24 +151,24 @@ Test(seqdata, bvh_files_by_index)
     /* without bvh_dir the files are looked for beside the index */
     expect_error(seqset_load_bvh_index(&s, index, NULL, SEQ_BVH_ROTATIONS, &st), &st,
                  "two.bvh", "cannot open");
-    index = write_file("index2.csv", "seq_id,name,label\n0,one.bvh,0\n");
+    index = test_scratch_write("index2.csv", "seq_id,name,label\n0,one.bvh,0\n");
     expect_error(seqset_load_bvh_index(&s, index, takes, SEQ_BVH_ROTATIONS, &st), &st,
                  "index2.csv: line 1", "seq_id, file and label");
-    scratch_end();
+    test_scratch_end();
 }
 
 /* ---------------------------------------------------------------- labelled CSV */
 
 Test(seqdata, labelled_csv_with_labels_and_subjects)
 {
-    scratch_begin();
-    const char *csv = write_file("set.csv", "seq_id,frame,label,x0,y0\n"
-                                            "4,0,1,1,2\n4,1,1,3,4\n4,5,1,5,6\n"
-                                            "7,0,0,7,8\n"
-                                            "2,0,2,9,10\n2,1,2,11,12\n");
-    write_file("labels.txt", "0 walk\n1 run\n2 jump\n3 sit\n");
-    write_file("sequences.csv", "seq_id,file,subject,note\n4,a.bvh,3,x\n7,b.bvh,2,y\n"
-                                "2,c.bvh,5,z\n");
+    test_scratch_begin();
+    const char *csv = test_scratch_write("set.csv", "seq_id,frame,label,x0,y0\n"
+                                         "4,0,1,1,2\n4,1,1,3,4\n4,5,1,5,6\n"
+                                         "7,0,0,7,8\n"
+                                         "2,0,2,9,10\n2,1,2,11,12\n");
+    test_scratch_write("labels.txt", "0 walk\n1 run\n2 jump\n3 sit\n");
+    test_scratch_write("sequences.csv", "seq_id,file,subject,note\n4,a.bvh,3,x\n7,b.bvh,2,y\n"
+                       "2,c.bvh,5,z\n");
     SeqSet s;
     Status st = {0};
     cr_assert_eq(seqset_load(&s, csv, SEQ_BVH_POSITIONS, &st), TK_OK, "%s", st.msg);
@@ -227,62 +190,63 @@ Test(seqdata, labelled_csv_with_labels_and_subjects)
     cr_assert_eq(seqset_split_even_subjects(&s, is_val, &st), TK_OK, "%s", st.msg);
     cr_assert(is_val[0] == 0 && is_val[1] == 1 && is_val[2] == 0);
 
-    const char *split = write_file("val.txt", "# validation\n2, 7\n");
+    const char *split = test_scratch_write("val.txt", "# validation\n2, 7\n");
     cr_assert_eq(seqset_split_file(&s, split, is_val, &st), TK_OK, "%s", st.msg);
     cr_assert(is_val[0] == 0 && is_val[1] == 1 && is_val[2] == 1);
-    split = write_file("bad_val.txt", "2\n\n9\n");
+    split = test_scratch_write("bad_val.txt", "2\n\n9\n");
     expect_error(seqset_split_file(&s, split, is_val, &st), &st, "bad_val.txt: line 3",
                  "seq_id 9 is not in the data set");
-    split = write_file("bad_val2.txt", "2 x7\n");
+    split = test_scratch_write("bad_val2.txt", "2 x7\n");
     expect_error(seqset_split_file(&s, split, is_val, &st), &st, "bad_val2.txt: line 1",
                  "'x7'");
     seqset_free(&s);
-    scratch_end();
+    test_scratch_end();
 }
 
 Test(seqdata, labelled_csv_errors)
 {
-    scratch_begin();
+    test_scratch_begin();
     SeqSet s;
     Status st = {0};
-    const char *p = write_file("a.csv", "seq_id,frame,label,x0\n1,0,0,1\n2,0,0,1\n1,1,0,1\n");
+    const char *p =
+        test_scratch_write("a.csv", "seq_id,frame,label,x0\n1,0,0,1\n2,0,0,1\n1,1,0,1\n");
     expect_error(seqset_load_labelled_csv(&s, p, &st), &st, "a.csv: line 4",
                  "seq_id 1 appears again");
-    p = write_file("b.csv", "seq_id,frame,label,x0\n1,0,0,1\n1,0,0,1\n");
+    p = test_scratch_write("b.csv", "seq_id,frame,label,x0\n1,0,0,1\n1,0,0,1\n");
     expect_error(seqset_load_labelled_csv(&s, p, &st), &st, "b.csv: line 3",
                  "does not follow");
-    p = write_file("c.csv", "seq_id,frame,label,x0\n1,0,0,1\n1,1,2,1\n");
+    p = test_scratch_write("c.csv", "seq_id,frame,label,x0\n1,0,0,1\n1,1,2,1\n");
     expect_error(seqset_load_labelled_csv(&s, p, &st), &st, "c.csv: line 3", "label 2");
-    p = write_file("d.csv", "seq,frame,label,x0\n1,0,0,1\n");
+    p = test_scratch_write("d.csv", "seq,frame,label,x0\n1,0,0,1\n");
     expect_error(seqset_load_labelled_csv(&s, p, &st), &st, "d.csv: line 1", "seq_id");
-    p = write_file("e.csv", "seq_id,frame,label,x0\n1,0,0,abc\n");
+    p = test_scratch_write("e.csv", "seq_id,frame,label,x0\n1,0,0,abc\n");
     expect_error(seqset_load_labelled_csv(&s, p, &st), &st, "e.csv", "line 2");
-    p = write_file("f.csv", "seq_id,frame,label,x0\n1,0,0.5,1\n");
+    p = test_scratch_write("f.csv", "seq_id,frame,label,x0\n1,0,0.5,1\n");
     expect_error(seqset_load_labelled_csv(&s, p, &st), &st, "f.csv: line 2", "whole numbers");
     /* no subjects: the cross-subject split is refused */
-    p = write_file("g.csv", "seq_id,frame,label,x0\n1,0,0,1\n");
+    p = test_scratch_write("g.csv", "seq_id,frame,label,x0\n1,0,0,1\n");
     cr_assert_eq(seqset_load_labelled_csv(&s, p, &st), TK_OK, "%s", st.msg);
     cr_assert_str_eq(s.class_names[0], "0");
     unsigned char is_val[1];
     expect_error(seqset_split_even_subjects(&s, is_val, &st), &st, "seq_id 1", "no subject");
     seqset_free(&s);
-    scratch_end();
+    test_scratch_end();
 }
 
 /* ---------------------------------------------------------------- keypoints + segments */
 
 Test(seqdata, keypoints_cut_by_segments)
 {
-    scratch_begin();
+    test_scratch_begin();
     /* frames 0..9, landmark 0 at x = frame, y = 10 * frame, z = -frame; landmark 1 at 100 + */
     char text[2048];
     int len = snprintf(text, sizeof text, "frame,time_s,pose,x0,y0,z0,v0,x1,y1,z1,v1\n");
     for (int f = 0; f < 10; f++)
         len += snprintf(text + len, sizeof text - len, "%d,%.3f,1,%d,%d,%d,0.9,%d,%d,%d,0.8\n",
                         f, f / 30.0, f, 10 * f, -f, 100 + f, 110 + f, 120 + f);
-    const char *kp = write_file("kp.csv", text);
-    const char *seg = write_file("seg.csv", "start_frame,end_frame,label\n"
-                                            "1,3,reach\n4,4,grasp\n7,9,reach\n");
+    const char *kp = test_scratch_write("kp.csv", text);
+    const char *seg = test_scratch_write("seg.csv", "start_frame,end_frame,label\n"
+                                         "1,3,reach\n4,4,grasp\n7,9,reach\n");
     SeqSet s;
     Status st = {0};
     cr_assert_eq(seqset_load_keypoints(&s, kp, seg, 0, &st), TK_OK, "%s", st.msg);
@@ -305,19 +269,19 @@ Test(seqdata, keypoints_cut_by_segments)
     cr_assert_float_eq(s.seqs[0].x[2], 101.0f, 0); /* x1 right after y0 */
     seqset_free(&s);
 
-    seg = write_file("seg2.csv", "start_frame,end_frame,label\n0,1,10\n2,3,2\n");
+    seg = test_scratch_write("seg2.csv", "start_frame,end_frame,label\n0,1,10\n2,3,2\n");
     cr_assert_eq(seqset_load_keypoints(&s, kp, seg, 0, &st), TK_OK, "%s", st.msg);
     cr_assert_eq(s.n_classes, 11); /* whole-number labels are the class ids */
     cr_assert_eq(s.seqs[0].label, 10);
     seqset_free(&s);
 
-    seg = write_file("seg3.csv", "start_frame,end_frame,label\n0,1,a\n20,30,b\n");
+    seg = test_scratch_write("seg3.csv", "start_frame,end_frame,label\n0,1,a\n20,30,b\n");
     expect_error(seqset_load_keypoints(&s, kp, seg, 0, &st), &st, "segment 2",
                  "has no frames");
-    seg = write_file("seg4.csv", "start_frame,end_frame,label\n5,1,a\n");
+    seg = test_scratch_write("seg4.csv", "start_frame,end_frame,label\n5,1,a\n");
     expect_error(seqset_load_keypoints(&s, kp, seg, 0, &st), &st, "seg4.csv: segment 1",
                  "start <= end");
-    scratch_end();
+    test_scratch_end();
 }
 
 /* ---------------------------------------------------------------- fixed length, by hand */

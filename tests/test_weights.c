@@ -8,51 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../io/io.h"
+#include "testutil.h"
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Each Criterion test runs in its own process, so one directory per test is enough. */
-static char test_dir[64];
-
-static void make_test_dir(void) {
-    strcpy(test_dir, "/tmp/takt-weights-XXXXXX");
-    cr_assert_not_null(mkdtemp(test_dir), "mkdtemp failed");
-}
-
-static void remove_test_dir(void) {
-    if (!test_dir[0])
-        return;
-    DIR *d = opendir(test_dir);
-    if (d) {
-        struct dirent *e;
-        char path[512];
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            snprintf(path, sizeof path, "%s/%s", test_dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(test_dir);
-    test_dir[0] = '\0';
-}
-
-static const char *test_path(const char *name) {
-    static char paths[4][512];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, sizeof paths[0], "%s/%s", test_dir, name);
-    return p;
-}
-
 static int dir_entry_count(void) {
     int n = 0;
-    DIR *d = opendir(test_dir);
+    DIR *d = opendir(test_scratch_dir());
     cr_assert_not_null(d);
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
@@ -157,7 +122,7 @@ static unsigned char *build_sample(size_t *size) {
                                        shapes[t], data, &st),
                      TK_OK, "%s", st.msg);
     }
-    const char *path = test_path("sample.tkw");
+    const char *path = test_scratch_path("sample.tkw");
     cr_assert_eq(tkw_writer_save(w, path, &st), TK_OK, "%s", st.msg);
     tkw_writer_free(w);
     return read_whole_file(path, size);
@@ -212,10 +177,10 @@ Test(crc32, agrees_with_bitwise_reference_for_every_length_and_split) {
 
 /* ---------------------------------------------------------------- atomic_file */
 
-TestSuite(atomic_file, .init = make_test_dir, .fini = remove_test_dir);
+TestSuite(atomic_file, .init = test_scratch_begin, .fini = test_scratch_end);
 
 Test(atomic_file, commit_creates_the_file_and_leaves_no_temporary) {
-    const char *path = test_path("out.txt");
+    const char *path = test_scratch_path("out.txt");
     AtomicFile af;
     Status st = {0};
     cr_assert_eq(atomic_open(&af, path, &st), TK_OK, "%s", st.msg);
@@ -232,7 +197,7 @@ Test(atomic_file, commit_creates_the_file_and_leaves_no_temporary) {
 }
 
 Test(atomic_file, commit_replaces_and_abort_keeps_the_old_file) {
-    const char *path = test_path("out.txt");
+    const char *path = test_scratch_path("out.txt");
     write_whole_file(path, "old", 3);
     AtomicFile af;
     Status st = {0};
@@ -255,7 +220,7 @@ Test(atomic_file, commit_replaces_and_abort_keeps_the_old_file) {
 }
 
 Test(atomic_file, abort_without_commit_leaves_nothing) {
-    const char *path = test_path("never.txt");
+    const char *path = test_scratch_path("never.txt");
     AtomicFile af;
     Status st = {0};
     cr_assert_eq(atomic_open(&af, path, &st), TK_OK);
@@ -266,7 +231,7 @@ Test(atomic_file, abort_without_commit_leaves_nothing) {
 }
 
 Test(atomic_file, nonexistent_directory_fails_with_the_path_and_reason) {
-    const char *path = test_path("no/such/dir/out.txt");
+    const char *path = test_scratch_path("no/such/dir/out.txt");
     AtomicFile af;
     Status st = {0};
     cr_assert_eq(atomic_open(&af, path, &st), TK_EIO);
@@ -277,7 +242,7 @@ Test(atomic_file, nonexistent_directory_fails_with_the_path_and_reason) {
 }
 
 Test(atomic_file, commit_fails_cleanly_when_the_target_is_a_directory) {
-    const char *path = test_path("taken");
+    const char *path = test_scratch_path("taken");
     cr_assert_eq(mkdir(path, 0700), 0);
     AtomicFile af;
     Status st = {0};
@@ -286,13 +251,13 @@ Test(atomic_file, commit_fails_cleanly_when_the_target_is_a_directory) {
     cr_assert_eq(atomic_commit(&af, &st), TK_EIO);
     cr_assert(strstr(st.msg, path) != NULL && strstr(st.msg, "rename") != NULL, "message: %s",
               st.msg);
-    cr_assert(!file_exists(test_path("taken.tmp")), "the temporary file must be removed");
+    cr_assert(!file_exists(test_scratch_path("taken.tmp")), "the temporary file must be removed");
     rmdir(path);
 }
 
 /* ---------------------------------------------------------------- weights */
 
-TestSuite(weights, .init = make_test_dir, .fini = remove_test_dir);
+TestSuite(weights, .init = test_scratch_begin, .fini = test_scratch_end);
 
 Test(weights, round_trip_keeps_metadata_shapes_and_values) {
     enum { N = 48 };
@@ -346,7 +311,7 @@ Test(weights, round_trip_keeps_metadata_shapes_and_values) {
         cr_assert_eq(tkw_writer_tensor(w, specs[s].name, specs[s].dtype, specs[s].ndim,
                                        specs[s].shape, specs[s].data, &st),
                      TK_OK, "%s: %s", specs[s].name, st.msg);
-    const char *path = test_path("model.tkw");
+    const char *path = test_scratch_path("model.tkw");
     cr_assert_eq(tkw_writer_save(w, path, &st), TK_OK, "%s", st.msg);
     tkw_writer_free(w);
 
@@ -419,7 +384,7 @@ Test(weights, empty_file_without_tensors_or_metadata_round_trips) {
     Status st = {0};
     TkwWriter *w;
     cr_assert_eq(tkw_writer_new(&w, &st), TK_OK);
-    const char *path = test_path("empty.tkw");
+    const char *path = test_scratch_path("empty.tkw");
     cr_assert_eq(tkw_writer_save(w, path, &st), TK_OK, "%s", st.msg);
     tkw_writer_free(w);
     TkwFile f;
@@ -430,7 +395,7 @@ Test(weights, empty_file_without_tensors_or_metadata_round_trips) {
 }
 
 Test(weights, save_replaces_an_existing_file_and_leaves_no_temporary) {
-    const char *path = test_path("model.tkw");
+    const char *path = test_scratch_path("model.tkw");
     write_whole_file(path, "not a weight file", 17);
     Status st = {0};
     float one = 1.0f;
@@ -456,7 +421,7 @@ Test(weights, save_into_a_missing_directory_names_the_path) {
     Status st = {0};
     TkwWriter *w;
     cr_assert_eq(tkw_writer_new(&w, &st), TK_OK);
-    const char *path = test_path("missing/model.tkw");
+    const char *path = test_scratch_path("missing/model.tkw");
     cr_assert_eq(tkw_writer_save(w, path, &st), TK_EIO);
     cr_assert(strstr(st.msg, path) != NULL, "message: %s", st.msg);
     tkw_writer_free(w);
@@ -513,7 +478,7 @@ Test(weights, writer_refuses_bad_input) {
     cr_assert_eq(tkw_writer_meta(w, "k2", "\xc0\x80", &st), TK_EINVAL, "overlong NUL");
 
     /* The refusals left the writer usable and unchanged. */
-    const char *path = test_path("after.tkw");
+    const char *path = test_scratch_path("after.tkw");
     cr_assert_eq(tkw_writer_save(w, path, &st), TK_OK, "%s", st.msg);
     tkw_writer_free(w);
     TkwFile f;
@@ -716,17 +681,17 @@ Test(weights, duplicate_metadata_key_is_refused) {
 Test(weights, open_reports_missing_short_and_truncated_files) {
     Status st = {0};
     TkwFile f;
-    const char *missing = test_path("nothing-here.tkw");
+    const char *missing = test_scratch_path("nothing-here.tkw");
     cr_assert_eq(tkw_open(&f, missing, &st), TK_EIO);
     cr_assert(strstr(st.msg, missing) && strstr(st.msg, "No such file"), "message: %s",
               st.msg);
     tkw_close(&f); /* safe after a failed open */
 
-    cr_assert_eq(tkw_open(&f, test_dir, &st), TK_EIO, "a directory is not a weight file");
+    cr_assert_eq(tkw_open(&f, test_scratch_dir(), &st), TK_EIO, "a directory is not a weight file");
 
     size_t size;
     unsigned char *bytes = build_sample(&size);
-    const char *path = test_path("sample.tkw");
+    const char *path = test_scratch_path("sample.tkw");
     cr_assert_eq(tkw_open(&f, path, &st), TK_OK, "%s", st.msg);
     tkw_close(&f);
 
@@ -758,40 +723,17 @@ Test(weights, open_reports_missing_short_and_truncated_files) {
 
 /* ---------------------------------------------------------------- takt weights (process) */
 
-TestSuite(weights_cli, .init = make_test_dir, .fini = remove_test_dir);
+TestSuite(weights_cli, .init = test_scratch_begin, .fini = test_scratch_end);
 
-/* Runs `$TAKT_BIN args` with stdout and stderr captured into buffers; returns the exit code. */
-static int run_takt(const char *args, char *out, size_t out_size, char *err, size_t err_size) {
-    const char *bin = getenv("TAKT_BIN");
-    if (!bin || !bin[0])
-        cr_skip_test("TAKT_BIN is not set (make test sets it to the built takt binary)");
-    const char *out_path = test_path("stdout.txt"), *err_path = test_path("stderr.txt");
-    char command[2048];
-    snprintf(command, sizeof command, "'%s' %s >'%s' 2>'%s'", bin, args, out_path, err_path);
-    int status = system(command);
-    cr_assert(status != -1 && WIFEXITED(status), "could not run: %s", command);
-    const char *paths[2] = {out_path, err_path};
-    char *bufs[2] = {out, err};
-    size_t sizes[2] = {out_size, err_size};
-    for (int i = 0; i < 2; i++) {
-        size_t n;
-        unsigned char *text = read_whole_file(paths[i], &n);
-        if (n >= sizes[i])
-            n = sizes[i] - 1;
-        memcpy(bufs[i], text, n);
-        bufs[i][n] = '\0';
-        free(text);
-        unlink(paths[i]);
-    }
-    return WEXITSTATUS(status);
-}
+/* `$TAKT_BIN <args>` with stdout and stderr into the test's out and err; the exit code. */
+#define takt(...) test_run_takt(out, sizeof out, err, sizeof err, __VA_ARGS__)
 
 Test(weights_cli, info_lists_a_good_file) {
     size_t size;
     free(build_sample(&size));
     char args[600], out[8192], err[1024];
-    snprintf(args, sizeof args, "weights info '%s'", test_path("sample.tkw"));
-    int code = run_takt(args, out, sizeof out, err, sizeof err);
+    snprintf(args, sizeof args, "weights info '%s'", test_scratch_path("sample.tkw"));
+    int code = takt("%s", args);
     cr_assert_eq(code, 0, "exit %d, stderr: %s", code, err);
     cr_assert_str_eq(err, "");
     const char *needles[] = {"sample.tkw", "version 1", "arch = lstm", "enc.bias",
@@ -805,12 +747,12 @@ Test(weights_cli, info_on_a_corrupt_file_exits_1_naming_the_file) {
     size_t size;
     unsigned char *bytes = build_sample(&size);
     bytes[size - 1] ^= 0x55;
-    const char *path = test_path("corrupt.tkw");
+    const char *path = test_scratch_path("corrupt.tkw");
     write_whole_file(path, bytes, size);
     free(bytes);
     char args[600], out[8192], err[1024];
     snprintf(args, sizeof args, "weights info '%s'", path);
-    int code = run_takt(args, out, sizeof out, err, sizeof err);
+    int code = takt("%s", args);
     cr_assert_eq(code, 1, "exit %d", code);
     cr_assert(!strncmp(err, "takt: ", 6), "stderr: %s", err);
     cr_assert(strstr(err, path) && strstr(err, "CRC mismatch"), "stderr: %s", err);
@@ -819,17 +761,16 @@ Test(weights_cli, info_on_a_corrupt_file_exits_1_naming_the_file) {
 
 Test(weights_cli, help_and_usage_errors) {
     char out[8192], err[1024];
-    cr_assert_eq(run_takt("weights --help", out, sizeof out, err, sizeof err), 0);
+    cr_assert_eq(takt("weights --help"), 0);
     cr_assert(strstr(out, "info") != NULL, "help: %s", out);
-    cr_assert_eq(run_takt("weights info --help", out, sizeof out, err, sizeof err), 0);
+    cr_assert_eq(takt("weights info --help"), 0);
     cr_assert(strstr(out, "takt weights info FILE") != NULL, "help: %s", out);
-    cr_assert_eq(run_takt("weights", out, sizeof out, err, sizeof err), 2);
-    cr_assert_eq(run_takt("weights frobnicate", out, sizeof out, err, sizeof err), 2);
+    cr_assert_eq(takt("weights"), 2);
+    cr_assert_eq(takt("weights frobnicate"), 2);
     cr_assert(strstr(err, "frobnicate") != NULL, "stderr: %s", err);
-    cr_assert_eq(run_takt("weights info", out, sizeof out, err, sizeof err), 2);
+    cr_assert_eq(takt("weights info"), 2);
     cr_assert(strstr(err, "missing FILE") != NULL, "stderr: %s", err);
-    cr_assert_eq(run_takt("weights info a.tkw b.tkw", out, sizeof out, err, sizeof err), 2);
-    cr_assert_eq(run_takt("weights info /nonexistent/x.tkw", out, sizeof out, err, sizeof err),
-                 1);
+    cr_assert_eq(takt("weights info a.tkw b.tkw"), 2);
+    cr_assert_eq(takt("weights info /nonexistent/x.tkw"), 1);
     cr_assert(!strncmp(err, "takt: /nonexistent/x.tkw: ", 26), "stderr: %s", err);
 }

@@ -18,4 +18,22 @@ int *test_read_i32(const char *path, size_t count);
 /* A fresh directory under /tmp (static buffer; call once per test). */
 const char *test_tmpdir(void);
 
+/* One scratch directory per test (Criterion runs each test in its own process):
+ * test_scratch_begin makes it (usable as .init), test_scratch_end removes it with everything
+ * written inside (usable as .fini). test_scratch_path(name) is DIR/name (one of 64 rotating
+ * buffers); test_scratch_write writes text (or len bytes) there and returns the path. */
+void test_scratch_begin(void);
+void test_scratch_end(void);
+const char *test_scratch_dir(void);
+const char *test_scratch_path(const char *name);
+const char *test_scratch_write(const char *name, const char *text);
+const char *test_scratch_write_bytes(const char *name, const void *data, size_t len);
+/* Reads the file at path into buf (NUL-terminated, cut to size - 1 bytes), then deletes it. */
+void test_capture_file(const char *path, char *buf, size_t size);
+/* Runs `$TAKT_BIN <args>` (args printf-style) with stdout and stderr captured into out and err
+ * (through files of the scratch directory); returns the exit code. Skips the test when
+ * TAKT_BIN is unset (make test sets it to the built binary). */
+int test_run_takt(char *out, size_t out_size, char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 #endif
