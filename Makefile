@@ -7,6 +7,7 @@
 #   make CC=clang      any C11 compiler with OpenMP
 
 CC      ?= cc
+SHELL   := /bin/bash
 SANITIZE ?=
 PYTHON  ?= /usr/bin/python3
 
@@ -69,9 +70,11 @@ deps-bench:
 test: deps deps-test
 	@$(MAKE) --no-print-directory _test
 
+# Criterion's verbose mode is the one that names skipped tests and why (e.g. ../shared absent);
+# the per-test RUN/PASS lines are filtered out, failures and the synthesis line are kept.
 _test: $(TESTS) $(TAKT)
 	@echo "running $(TESTS)"
-	@TAKT_BIN=$(TAKT) $(TESTS) $(TEST_ARGS)
+	@set -o pipefail; TAKT_BIN=$(TAKT) $(TESTS) --verbose $(TEST_ARGS) 2>&1 | grep -v -E '^\[(RUN |PASS)\]'
 
 demo: deps
 	@$(MAKE) --no-print-directory _demo
