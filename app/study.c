@@ -268,7 +268,7 @@ static StatusCode write_plots(const StudyResult *r, const TrainState *ts, const 
         return status_fail(st, TK_ENOMEM, "timeline: out of memory");
     for (int i = 0; i < r->n_segs; i++)
         ps[i] = (PlotSegment){r->segs[i].start * r->dt, r->segs[i].end * r->dt, r->segs[i].label};
-    TimelineOptions to = {{1200, 0, "Actions over time", "time", NULL}, names, r->k};
+    TimelineOptions to = {{1200, 0, "Actions over time", "time (s)", NULL}, names, r->k};
     StatusCode rc = plot_timeline(out_path(w, dir, "timeline.png"), &to, ps, r->n_segs, st);
     free(ps);
 
