@@ -5,8 +5,12 @@
  * started right after takt's round for the same model and thread count, on the same CPU.
  * The landmark models run without the segmentation branch, as the *_noseg anchors do. At one
  * thread a per-layer profile follows: milliseconds per run of each operator kind, and the
- * convolutions' GFLOP/s. */
+ * convolutions' GFLOP/s. Last, video_fps: the whole pipeline of `takt pose` on a video
+ * (Y4M frame decode, the detector when tracking is lost, the landmark model, post-processing,
+ * smoothing; tracking mode) over the squat clip of ../shared/pose/video, which ffmpeg turns
+ * into a temporary Y4M; frames / wall seconds of the second pass over the clip. No anchor. */
 #include "bench.h"
+#include "../io/io.h"
 #include "../pose/pose.h"
 
 #include <math.h>
@@ -14,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <omp.h>
 
@@ -126,6 +131,107 @@ static StatusCode print_profile(const BenchConfig *cfg, PoseNet *net, const char
     return rc;
 }
 
+/* One pass of the whole pipeline over the clip: frames / wall seconds, from opening the Y4M
+ * to the last frame processed. */
+static StatusCode video_pass(PoseTracker *t, const char *y4m, double *fps, Status *st)
+{
+    pose_tracker_reset(t);
+    const double t0 = time_now();
+    VideoSource *v = NULL;
+    StatusCode rc = video_open(&v, y4m, NULL, st);
+    if (rc != TK_OK)
+        return rc;
+    const double rate = video_fps(v) > 0 ? video_fps(v) : 30.0;
+    Image frame = {0};
+    long frames = 0;
+    for (;;) {
+        VideoRead what;
+        if ((rc = video_read(v, &frame, &what, st)) != TK_OK || what == VIDEO_END)
+            break;
+        if (what != VIDEO_FRAME)
+            continue;
+        PoseFrameResult r;
+        if ((rc = pose_tracker_process(t, &frame, video_frame_index(v) / rate, &r, st)) != TK_OK)
+            break;
+        frames++;
+    }
+    const double seconds = time_now() - t0;
+    image_free(&frame);
+    video_close(v);
+    *fps = frames > 0 && seconds > 0 ? frames / seconds : NAN;
+    return rc;
+}
+
+/* video_fps rows: lite and full at 1 (pinned) and 2 threads; --quick: lite at 1 thread. */
+static StatusCode bench_pose_video(const BenchConfig *cfg, int max_threads, Status *st)
+{
+    const char *shared = getenv("TAKT_SHARED") ? getenv("TAKT_SHARED") : "../shared";
+    char mp4[1024];
+    snprintf(mp4, sizeof mp4, "%s/pose/video/pose_squats.mp4", shared);
+    if (!file_exists(mp4) || strchr(mp4, '\'')) {
+        bench_note("pose: no video_fps rows (needs %s)", mp4);
+        return TK_OK;
+    }
+    if (system("command -v ffmpeg >/dev/null 2>&1") != 0) {
+        bench_note("pose: no video_fps rows (ffmpeg not installed: no Y4M of %s)", mp4);
+        return TK_OK;
+    }
+    char dir[] = "/tmp/takt-bench-pose-XXXXXX", y4m[64], cmd[1200];
+    if (!mkdtemp(dir)) {
+        bench_note("pose: no video_fps rows (no temporary folder)");
+        return TK_OK;
+    }
+    snprintf(y4m, sizeof y4m, "%s/squats.y4m", dir);
+    snprintf(cmd, sizeof cmd, "ffmpeg -nostdin -v error -i '%s' -f yuv4mpegpipe '%s'", mp4, y4m);
+    StatusCode rc = TK_OK;
+    if (system(cmd) != 0) {
+        bench_note("pose: no video_fps rows (ffmpeg failed to convert %s)", mp4);
+    } else {
+        static const char *const skip[] = {"Identity_2", NULL};
+        static const char *const models[] = {"lite", "full"};
+        const int n_models = cfg->quick ? 1 : 2;
+        PoseNet *det = NULL;
+        rc = posenet_load(&det, pose_models[0].weights, st);
+        for (int k = 0; k < n_models && rc == TK_OK; k++) {
+            PoseNet *lmk = NULL;
+            PoseTracker *t = NULL;
+            char weights[128], case_name[32];
+            snprintf(weights, sizeof weights, "weights/pose_landmark_%s.tkw", models[k]);
+            snprintf(case_name, sizeof case_name, "video_%s", models[k]);
+            const PoseTrackerOptions opts = {1, 1}; /* tracking, smoothing: `takt pose` on video */
+            rc = posenet_load_ex(&lmk, weights, skip, st);
+            if (rc == TK_OK)
+                rc = pose_tracker_new(&t, det, lmk, &opts, st);
+            const int threads_hi = cfg->quick ? 1 : max_threads;
+            for (int threads = 1; threads <= threads_hi && rc == TK_OK; threads++) {
+                omp_set_num_threads(threads);
+                if (threads == 1 && bench_pin_single_cpu() < 0)
+                    bench_note("pose: cannot pin to one CPU; single-thread figures may be noisy");
+                double fps = NAN;
+                rc = video_pass(t, y4m, &fps, st); /* the first pass warms up */
+                if (rc == TK_OK)
+                    rc = video_pass(t, y4m, &fps, st);
+                if (threads == 1)
+                    bench_unpin();
+                if (rc != TK_OK)
+                    break;
+                BenchRow row = {.bench = "pose", .case_name = case_name, .threads = threads,
+                                .metric = "video_fps", .value = fps, .unit = "frames/s",
+                                .peak = NAN, .anchor = NAN, .anchor_name = NULL,
+                                .higher_is_better = 1};
+                bench_print_row(cfg, &row);
+            }
+            omp_set_num_threads(threads_max());
+            pose_tracker_free(t);
+            posenet_free(lmk);
+        }
+        posenet_free(det);
+    }
+    remove(y4m);
+    rmdir(dir);
+    return rc;
+}
+
 StatusCode bench_pose(const BenchConfig *cfg, Status *st)
 {
     const int runs = cfg->quick ? POSE_BENCH_QUICK_RUNS : POSE_BENCH_RUNS;
@@ -183,5 +289,5 @@ StatusCode bench_pose(const BenchConfig *cfg, Status *st)
         if (rc != TK_OK)
             return rc;
     }
-    return TK_OK;
+    return bench_pose_video(cfg, max_threads, st);
 }
