@@ -14,7 +14,7 @@
 /* Queries below this count run on the calling thread: an OpenMP region costs more than a
  * handful of kd-tree searches. */
 #define KNN_PARALLEL_MIN_QUERIES 64
-#define KNN_LEAF_SIZE 8
+#define KNN_LEAF_SIZE 96
 /* Votes are kept per class, so labels must be small class numbers. */
 #define KNN_MAX_CLASSES 65536
 

@@ -272,3 +272,60 @@ Test(knn, bad_input_is_refused_with_a_clear_message)
     cr_expect(strstr(st.msg, "queries: row 0 column 0") != NULL, "%s", st.msg);
     knn_free(&knn);
 }
+
+/* The kd-tree's k = 1 search (a flat scan of the leaf boxes when there are few leaves, a tree
+ * walk otherwise), scalar and AVX2, on integer grids where exact ties are the rule: always the
+ * lowest row at the least distance, as a plain double loop finds it. */
+Test(knn, kdtree_k1_paths_agree_with_a_plain_loop_on_ties)
+{
+    enum { N = 3000, Q = 400 };
+    const int dims[] = {3, 5, 6};
+    const int leaf_sizes[] = {1, 4, 40, 5000};
+    const SimdLevel levels[] = {SIMD_SCALAR, SIMD_AVX2};
+    Rng rng;
+    rng_seed(&rng, 7, 0);
+    float *x = malloc(N * 6 * sizeof(float)), *q = malloc(Q * 6 * sizeof(float));
+    int *want = malloc(Q * sizeof(int));
+    for (int a = 0; a < 3; a++) {
+        const int d = dims[a];
+        for (int i = 0; i < N * d; i++)
+            x[i] = (float)rng_below(&rng, 4);
+        for (int i = 0; i < Q * d; i++)
+            q[i] = (float)rng_below(&rng, 9) * 0.5f - 0.25f;
+        for (int r = 0; r < Q; r++) {
+            double best = INFINITY;
+            for (int i = 0; i < N; i++) {
+                double s = 0;
+                for (int j = 0; j < d; j++) {
+                    const double diff = (double)x[i * d + j] - q[r * d + j];
+                    s += diff * diff;
+                }
+                if (s < best) {
+                    best = s;
+                    want[r] = i;
+                }
+            }
+        }
+        for (int l = 0; l < 4; l++)
+            for (int v = 0; v < 2; v++) {
+                if (levels[v] > simd_detected())
+                    continue;
+                simd_force(levels[v]);
+                KdTree t;
+                Status st = {0};
+                cr_assert_eq(kdtree_build(&t, x, N, d, leaf_sizes[l], &st), TK_OK, "%s", st.msg);
+                for (int r = 0; r < Q; r++) {
+                    int idx;
+                    double sq;
+                    kdtree_query(&t, q + r * d, 1, &idx, &sq);
+                    cr_assert_eq(idx, want[r], "d %d leaf %d %s query %d: row %d, want %d", d,
+                                 leaf_sizes[l], simd_name(levels[v]), r, idx, want[r]);
+                }
+                kdtree_free(&t);
+            }
+    }
+    simd_force(simd_detected());
+    free(x);
+    free(q);
+    free(want);
+}
