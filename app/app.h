@@ -4,6 +4,8 @@
 #ifndef TAKT_APP_H
 #define TAKT_APP_H
 
+#include <signal.h>
+
 #include "../core/core.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
@@ -30,6 +32,10 @@ void progress_start(Progress *p, const char *label, double total, const char *un
 /* done = units finished so far; note = short extra text (loss, fps), may be NULL. */
 void progress_update(Progress *p, double done, const char *note);
 void progress_end(Progress *p, const char *note);
+
+/* Makes SIGINT/SIGTERM set the returned flag instead of killing the process, so that a long
+ * job can finish its step and write a checkpoint; a second signal takes the default action. */
+const volatile sig_atomic_t *app_stop_on_signals(void);
 
 int cmd_version(int argc, char **argv);
 int cmd_weights(int argc, char **argv);

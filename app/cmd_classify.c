@@ -16,13 +16,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
+/* Set by train and grid before any training runs; SIGINT/SIGTERM raise it. */
+static const volatile sig_atomic_t *stop_flag;
 
 static void usage(FILE *out)
 {
@@ -389,24 +384,13 @@ static StatusCode run_training(const Options *o, const char *label, const char *
         return rc;
     }
     View view = {.label = label};
-    ClfIo io = {.checkpoint = checkpoint, .stop = &stop_requested, .callback = on_epoch,
+    ClfIo io = {.checkpoint = checkpoint, .stop = stop_flag, .callback = on_epoch,
                 .user = &view};
     rc = clf_train(m, &o->cfg, s, is_val, o->features, o->xy, &io, h, stopped, st);
     if (view.started)
         progress_end(&view.progress, *stopped ? "interrupted" : NULL);
     free(is_val);
     return rc;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND; /* a second signal takes the default action */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
 }
 
 static int classify_train(int argc, char **argv)
@@ -426,7 +410,7 @@ static int classify_train(int argc, char **argv)
     if (load_data(&o, &s, features, sizeof features, &st))
         return app_fail(&st);
     o.features = features;
-    install_signals();
+    stop_flag = app_stop_on_signals();
     ClfModel m;
     ClfHistory h;
     int stopped = 0;
@@ -621,7 +605,7 @@ static int classify_grid(int argc, char **argv)
     if (load_data(&o, &s, features, sizeof features, &st))
         return app_fail(&st);
     o.features = features;
-    install_signals();
+    stop_flag = app_stop_on_signals();
     static const int batches[3] = {4, 8, 16};
     double train[3][3], val[3][3], secs[3][3];
     int epochs[3][3], code = EXIT_OK, stopped = 0;

@@ -14,14 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -201,16 +193,10 @@ int cmd_train(int argc, char **argv)
         return EXIT_RUNTIME;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND; /* a second signal takes the default action: stop at once */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    const volatile sig_atomic_t *stop = app_stop_on_signals();
 
     TrainView view = {0};
-    TrainIo io = {.checkpoint = ckpt, .stop = &stop_requested, .callback = on_progress,
+    TrainIo io = {.checkpoint = ckpt, .stop = stop, .callback = on_progress,
                   .user = &view};
     int stopped = 0;
     rc = train_run(&s, &k, &io, &stopped, &st);

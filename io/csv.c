@@ -13,6 +13,7 @@
  * Text columns named by the caller but absent from the header are not an error: callers pass
  * the columns that may hold text ("label") and look the column up with csv_column. The quote
  * character refused is RFC 4180's double quote; an apostrophe is ordinary text. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
@@ -558,4 +559,14 @@ done:
     if (code != TK_OK)
         csv_free(t);
     return code;
+}
+
+char csv_coordinate_axis(const char *name)
+{
+    if ((name[0] != 'x' && name[0] != 'y' && name[0] != 'z' && name[0] != 'v') || !name[1])
+        return 0;
+    for (const char *c = name + 1; *c; c++)
+        if (!isdigit((unsigned char)*c))
+            return 0;
+    return name[0];
 }

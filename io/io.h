@@ -148,6 +148,9 @@ typedef struct {
 StatusCode csv_read(CsvTable *t, const char *path, const char *const *text_columns, Status *st);
 void csv_free(CsvTable *t);
 int csv_column(const CsvTable *t, const char *name); /* index, or -1 when absent */
+/* The axis letter of a keypoint coordinate column named like "x12", "y0", "z7" or "v3"
+ * (visibility), else 0. */
+char csv_coordinate_axis(const char *name);
 
 /* Streaming reader for files too large to hold (an 8-hour keypoints file): same rules, one
  * row at a time, constant memory. */

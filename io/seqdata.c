@@ -572,17 +572,6 @@ StatusCode seqset_load_bvh_index(SeqSet *s, const char *index_csv, const char *b
 
 /* ---------------------------------------------------------------- keypoints + segments */
 
-/* "x12", "y0", "z7": the axis letter of a coordinate column, else 0. */
-static char coordinate_axis(const char *name)
-{
-    if ((name[0] != 'x' && name[0] != 'y' && name[0] != 'z') || !name[1])
-        return 0;
-    for (const char *c = name + 1; *c; c++)
-        if (!isdigit((unsigned char)*c))
-            return 0;
-    return name[0];
-}
-
 static int is_whole_number(const char *t)
 {
     if (!*t)
@@ -702,7 +691,9 @@ StatusCode seqset_load_keypoints(SeqSet *s, const char *keypoints_csv, const cha
     }
     for (int c = 0; c < cols; c++) {
         const char *name = csv_reader_name(r, c);
-        char axis = coordinate_axis(name);
+        char axis = csv_coordinate_axis(name);
+        if (axis == 'v') /* visibility is not a coordinate */
+            axis = 0;
         if (!strcmp(name, "frame"))
             frame_col = c;
         else if (axis && (axis != 'z' || !xy_only))

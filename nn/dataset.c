@@ -11,19 +11,6 @@
 /* Frame rate assumed for files without a time column (the labelled CSVs of shared/data). */
 #define DEFAULT_FPS 30.0f
 
-/* "x12" / "y0" / "z7": a coordinate column; returns the axis letter or 0. */
-static char coordinate_axis(const char *name)
-{
-    if (name[0] != 'x' && name[0] != 'y' && name[0] != 'z' && name[0] != 'v')
-        return 0;
-    if (!name[1])
-        return 0;
-    for (const char *c = name + 1; *c; c++)
-        if (!isdigit((unsigned char)*c))
-            return 0;
-    return name[0];
-}
-
 void keypoints_free(Keypoints *k)
 {
     free(k->x);
@@ -54,7 +41,7 @@ StatusCode keypoints_read(Keypoints *k, const char *path, int xy_only, Status *s
     int *cols = malloc(sizeof(int) * (size_t)t.cols);
     int n = 0;
     for (int c = 0; cols && c < t.cols; c++) {
-        const char axis = coordinate_axis(t.names[c]);
+        const char axis = csv_coordinate_axis(t.names[c]);
         if (axis == 'x' || axis == 'y' || (axis == 'z' && !xy_only))
             cols[n++] = c;
     }
