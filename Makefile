@@ -74,7 +74,8 @@ test: deps deps-test
 # the per-test RUN/PASS lines are filtered out, failures and the synthesis line are kept.
 _test: $(TESTS) $(TAKT)
 	@echo "running $(TESTS)"
-	@set -o pipefail; TAKT_BIN=$(TAKT) $(TESTS) --verbose $(TEST_ARGS) 2>&1 | grep -v -E '^\[(RUN |PASS)\]'
+	@set -o pipefail; TAKT_BIN=$(TAKT) LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  $(TESTS) --verbose $(TEST_ARGS) 2>&1 | grep -v -E '^\[(RUN |PASS)\]'
 
 demo: deps
 	@$(MAKE) --no-print-directory _demo
@@ -83,7 +84,7 @@ _demo: $(TAKT)
 	@$(TAKT) version
 	@echo "== takt study on the bundled sample: 12 reach-to-grasp movements (MIT, tests/data/demo/README.md)"
 	$(TAKT) study tests/data/demo/reach_to_grasp_p1.csv --labels tests/data/demo/phases.csv \
-	    --fps 60 --k 3 --epochs 1 --stride 4 --seed 1 -o build/demo
+	    --fps 60 --k 3 --seed 1 -o build/demo
 	@echo "== the report and its plots are in build/demo/ (report.json, segments.csv, *.png)"
 
 bench: deps deps-bench

@@ -100,4 +100,47 @@ StatusCode app_tsne_plot(const char *png, const char *title, const float *embedd
 StatusCode pose_overlay_write(const char *path, const Image *frame, const PoseFrameResult *r,
                               Image *canvas, Status *st);
 
+/* ---------------------------------------------------------------- pose source (pose_source.c)
+ *
+ * Every input `takt pose` accepts (image, folder or glob of images, Y4M file or stdin, raw
+ * RGB24) through BlazePose frame by frame, as the frames arrive. Sequences with a frame rate
+ * are tracked (the detector runs only when the person was lost) and smoothed. */
+
+typedef struct {
+    const char *model;   /* "lite", "full" (also NULL) or "heavy" */
+    const char *weights; /* folder of the .tkw models; NULL: $TAKT_WEIGHTS, ./weights, or
+                            weights/ beside the takt binary's build folder */
+    VideoOptions video;  /* raw frame size, frame rate of raw input or of an image sequence */
+    int no_smooth;       /* 1: no landmark smoothing on video */
+} PoseSourceOptions;
+
+typedef struct {
+    const Image *image;   /* the decoded frame; valid until the next pose_source_next */
+    long index;           /* 0-based frame number in the input (bad frames count) */
+    double time_s;        /* index / fps; 0 without a frame rate */
+    PoseFrameResult pose;
+} PoseSourceFrame;
+
+/* Parses argv[*i] when it is one of the source's options (model_opt, e.g. "--model", then
+ * --weights DIR, --size WxH, --fps F, --no-smooth; *matched = 1, *i advanced past a value):
+ * EXIT_OK, or EXIT_USAGE after printing the usage error. */
+int pose_source_option(const char *verb, const char *model_opt, int argc, char **argv, int *i,
+                       PoseSourceOptions *o, int *matched);
+
+typedef struct PoseSource PoseSource;
+
+StatusCode pose_source_open(PoseSource **ps, const char *input, const PoseSourceOptions *opts,
+                            Status *st);
+/* The next frame and its pose (*what = VIDEO_FRAME), the end (VIDEO_END), or a frame that
+ * could not be read (VIDEO_BAD_FRAME, reason in st->msg, TK_OK returned: the caller warns and
+ * goes on). f is filled for VIDEO_FRAME only. */
+StatusCode pose_source_next(PoseSource *ps, PoseSourceFrame *f, VideoRead *what, Status *st);
+/* The frame source (fps, frame count, bad frames, current file name). */
+const VideoSource *pose_source_video(const PoseSource *ps);
+/* The landmark network, for callers that want intermediate tensors: they hold the activations
+ * of the last frame it ran on (every frame with pose.found runs it). */
+PoseNet *pose_source_landmark_net(PoseSource *ps);
+const char *pose_source_model(const PoseSource *ps);
+void pose_source_close(PoseSource *ps);
+
 #endif

@@ -1,7 +1,9 @@
-/* classify.c — the skeleton-sequence classifier behind `takt classify`: HARNets' LSTM trained
- * with Adam on mini-batches of whole sequences fitted to T steps, the epoch kept by validation
- * accuracy (early stopping), the model file with its normalisation and class names, and
- * prediction of one sequence. */
+/* classify.c — the skeleton-sequence classifier behind `takt classify`: per-frame features
+ * (centred, body-scaled, velocities; from video through the pose pipeline), HARNets' LSTM
+ * trained with Adam on mini-batches of whole sequences fitted to T steps (with dropout and
+ * randomly rotated, scaled and cropped training sequences against overfitting), the epoch kept
+ * by validation accuracy (early stopping), the model file with its normalisation and class
+ * names, and prediction of one sequence. */
 #include "classify.h"
 
 #include <inttypes.h>
@@ -18,7 +20,7 @@ ClfConfig clf_default_config(void)
     /* HARNets: LSTM(100) on the first 200 frames, 300 epochs, batch 4/8/16 (its grid). */
     return (ClfConfig){.layers = 1, .hidden = 100, .batch = 8, .time_steps = 200, .epochs = 300,
                        .patience = 40, .lr = 1e-3f, .clip = 5.0f, .fit = SEQ_FIT_RESAMPLE,
-                       .center = -1, .seed = 0};
+                       .center = -1, .torso = -1, .seed = 0};
 }
 
 void clf_free(ClfModel *m)
@@ -84,28 +86,146 @@ void clf_velocity_frames(float *x, int n_frames, int F)
     }
 }
 
-StatusCode clf_velocity_set(SeqSet *s, Status *st)
+StatusCode clf_torso_scale_frames(float *x, size_t rows, int F, int dims, int a, int b,
+                                  Status *st)
 {
-    const int F = s->n_features;
-    for (int i = 0; i < s->n; i++) {
-        Sequence *q = &s->seqs[i];
-        float *x = realloc(q->x, sizeof(float) * (size_t)(q->n_frames ? q->n_frames : 1) * 2 * F);
-        if (!x)
-            return status_fail(st, TK_ENOMEM, "cannot allocate velocities of sequence %d",
-                               q->seq_id);
-        q->x = x;
-        clf_velocity_frames(x, q->n_frames, F);
+    if (dims < 1 || F % dims || a < 0 || b < 0 || a >= F / dims || b >= F / dims || a == b)
+        return status_fail(st, TK_EINVAL, "cannot scale by the distance of joints %d and %d of "
+                                          "%d features in groups of %d", a, b, F, dims);
+    double sum = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *pa = x + r * F + (size_t)a * dims, *pb = x + r * F + (size_t)b * dims;
+        double d2 = 0;
+        for (int k = 0; k < dims; k++)
+            d2 += ((double)pa[k] - pb[k]) * ((double)pa[k] - pb[k]);
+        sum += sqrt(d2);
     }
-    s->n_features = 2 * F;
+    const double mean = rows ? sum / (double)rows : 0;
+    if (mean >= 1e-6)
+        vec_scale(x, (float)(1.0 / mean), rows * (size_t)F);
     return TK_OK;
 }
 
-StatusCode clf_center_set(SeqSet *s, int dims, int joint, Status *st)
+/* Rotation by angle_rad about the vertical (y) axis, then scaling, of every x, y, z triple. */
+static void rotate_scale_frames(float *x, size_t rows, int F, float angle_rad, float scale)
 {
-    StatusCode rc = dims <= 3 ? TK_OK : status_fail(st, TK_EINVAL, "%d coordinates", dims);
-    for (int i = 0; i < s->n && !rc; i++)
-        rc = clf_center_frames(s->seqs[i].x, (size_t)s->seqs[i].n_frames, s->n_features, dims,
-                               joint, st);
+    const float c = cosf(angle_rad) * scale, s = sinf(angle_rad) * scale;
+    for (size_t i = 0; i + 2 < rows * (size_t)F; i += 3) {
+        const float px = x[i], pz = x[i + 2];
+        x[i] = c * px + s * pz;
+        x[i + 1] *= scale;
+        x[i + 2] = -s * px + c * pz;
+    }
+}
+
+/* Centre, (augment,) body-scale, velocities: the order training and prediction share. */
+static StatusCode frame_features(const ClfModel *m, float *x, int n_frames, int F,
+                                 const float *angle_scale, Status *st)
+{
+    const int dims = m->xy ? 2 : 3;
+    StatusCode rc = TK_OK;
+    if (m->center >= 0)
+        rc = clf_center_frames(x, (size_t)n_frames, F, dims, m->center, st);
+    if (!rc && angle_scale)
+        rotate_scale_frames(x, (size_t)n_frames, F, angle_scale[0], angle_scale[1]);
+    if (!rc && m->torso >= 0)
+        rc = clf_torso_scale_frames(x, (size_t)n_frames, F, dims, m->center, m->torso, st);
+    if (!rc && m->velocity)
+        clf_velocity_frames(x, n_frames, F);
+    return rc;
+}
+
+StatusCode clf_frame_features(const ClfModel *m, float *x, int n_frames, int F, Status *st)
+{
+    return frame_features(m, x, n_frames, F, NULL, st);
+}
+
+/* ---------------------------------------------------------------- video */
+
+/* One frame's features of the given kind into out (zeros without a person). */
+static StatusCode video_frame_features(PoseSource *ps, const PoseFrameResult *pose,
+                                       const char *kind, int xy, int F, float *out, Status *st)
+{
+    memset(out, 0, sizeof(float) * (size_t)F);
+    if (!pose->found)
+        return TK_OK;
+    if (!strcmp(kind, "backbone")) {
+        Tensor map;
+        StatusCode rc = posenet_head_input(pose_source_landmark_net(ps), "Identity", &map, st);
+        if (rc)
+            return rc;
+        const size_t positions = (size_t)map.shape[1] * map.shape[2];
+        for (size_t p = 0; p < positions; p++)
+            vec_axpy(out, 1.0f / (float)positions, map.data + p * F, (size_t)F);
+        return TK_OK;
+    }
+    const int per = !strcmp(kind, "landmarks") ? 4 : xy ? 2 : 3;
+    for (int j = 0; j < POSE_LANDMARKS; j++) {
+        const PoseLandmark *l = &pose->lm.landmarks[j];
+        const float v[4] = {l->x, l->y, l->z, l->visibility};
+        memcpy(out + j * per, v, sizeof(float) * (size_t)per);
+    }
+    return TK_OK;
+}
+
+StatusCode clf_video_features(const char *path, const char *kind, int xy,
+                              const PoseSourceOptions *opts, float **x, int **frame,
+                              int *n_frames, int *F, int *bad_frames, Status *st)
+{
+    *x = NULL;
+    *frame = NULL;
+    *n_frames = *bad_frames = 0;
+    if (strcmp(kind, "keypoints") && strcmp(kind, "landmarks") && strcmp(kind, "backbone"))
+        return status_fail(st, TK_EINVAL, "%s: %s features do not come from video", path, kind);
+    PoseSource *ps;
+    StatusCode rc = pose_source_open(&ps, path, opts, st);
+    if (rc)
+        return rc;
+    if (!strcmp(kind, "backbone")) {
+        Tensor map;
+        rc = posenet_head_input(pose_source_landmark_net(ps), "Identity", &map, st);
+        *F = rc ? 0 : map.shape[3];
+    } else {
+        *F = POSE_LANDMARKS * (!strcmp(kind, "landmarks") ? 4 : xy ? 2 : 3);
+    }
+    int cap = 0;
+    for (;;) {
+        PoseSourceFrame f;
+        VideoRead what = VIDEO_END;
+        if (rc || (rc = pose_source_next(ps, &f, &what, st)) != TK_OK || what == VIDEO_END)
+            break;
+        if (what == VIDEO_BAD_FRAME) {
+            (*bad_frames)++;
+            continue;
+        }
+        if (*n_frames == cap) {
+            cap = cap ? 2 * cap : 256;
+            float *nx = realloc(*x, sizeof(float) * (size_t)cap * *F);
+            int *nf = nx ? realloc(*frame, sizeof(int) * (size_t)cap) : NULL;
+            if (nx)
+                *x = nx;
+            if (nf)
+                *frame = nf;
+            if (!nx || !nf) {
+                rc = status_fail(st, TK_ENOMEM, "%s: cannot hold %d frames of features", path,
+                                 cap);
+                break;
+            }
+        }
+        (*frame)[*n_frames] = (int)f.index;
+        rc = video_frame_features(ps, &f.pose, kind, xy, *F,
+                                  *x + (size_t)*n_frames * *F, st);
+        (*n_frames)++;
+    }
+    pose_source_close(ps);
+    if (!rc && *n_frames == 0)
+        rc = status_fail(st, TK_EFORMAT, "%s: no frames", path);
+    if (rc) {
+        free(*x);
+        free(*frame);
+        *x = NULL;
+        *frame = NULL;
+    }
     return rc;
 }
 
@@ -191,21 +311,109 @@ static StatusCode history_alloc(ClfHistory *h, int epochs, int n_train, int n_va
 static StatusCode save_params(const ClfModel *m, const float *params, const char *path,
                               Status *st);
 
+/* The per-frame features of every sequence of s (same labels, subjects and ids) in out, whose
+ * frames it owns; class names are not copied (free with free_feature_set). */
+static StatusCode feature_set(const ClfModel *m, const SeqSet *s, SeqSet *out, Status *st)
+{
+    *out = *s;
+    out->class_names = NULL;
+    out->n_features = m->velocity ? 2 * s->n_features : s->n_features;
+    out->seqs = calloc((size_t)(s->n ? s->n : 1), sizeof(Sequence));
+    if (!out->seqs)
+        return status_fail(st, TK_ENOMEM, "classify: cannot allocate %d sequences", s->n);
+    StatusCode rc = TK_OK;
+    for (int i = 0; i < s->n && !rc; i++) {
+        const Sequence *q = &s->seqs[i];
+        Sequence *o = &out->seqs[i];
+        *o = *q;
+        o->source = NULL;
+        o->x = malloc(sizeof(float) * (size_t)(q->n_frames ? q->n_frames : 1) * out->n_features);
+        if (!o->x)
+            return status_fail(st, TK_ENOMEM, "classify: cannot allocate sequence %d",
+                               q->seq_id);
+        memcpy(o->x, q->x, sizeof(float) * (size_t)q->n_frames * s->n_features);
+        rc = frame_features(m, o->x, q->n_frames, s->n_features, NULL, st);
+    }
+    return rc;
+}
+
+static void free_feature_set(SeqSet *f)
+{
+    for (int i = 0; f->seqs && i < f->n; i++)
+        free(f->seqs[i].x);
+    free(f->seqs);
+    memset(f, 0, sizeof *f);
+}
+
+/* Training batch idx[0..B) made afresh from the raw frames with ClfAugment's random changes:
+ * bx [B, T, F]; scratch holds the longest sequence's frames with velocities. */
+static void augmented_batch(const ClfModel *m, const ClfAugment *a, const SeqSet *s,
+                            const int *idx, int B, Rng *rng, float *scratch, float *bx, int *by)
+{
+    const int Fr = s->n_features, F = m->net.cfg.features, T = m->time_steps;
+    const float pi = 3.14159265358979f;
+    for (int b = 0; b < B; b++) {
+        const Sequence *q = &s->seqs[idx[b]];
+        int n = q->n_frames, first = 0;
+        const int cut = n > 2 ? (int)(rng_uniform(rng) * a->crop * (float)n) : 0;
+        if (cut > 0 && n - cut >= 2) {
+            first = (int)rng_below(rng, (uint64_t)cut + 1);
+            n -= cut;
+        }
+        const float angle_scale[2] = {(2.0f * rng_uniform(rng) - 1.0f) * a->rotate_deg * pi / 180,
+                                      1.0f + (2.0f * rng_uniform(rng) - 1.0f) * a->scale};
+        memcpy(scratch, q->x + (size_t)first * Fr, sizeof(float) * (size_t)n * Fr);
+        /* Checked on the unchanged frames before training: cannot fail here. */
+        frame_features(m, scratch, n, Fr, angle_scale, &(Status){0});
+        float *row = bx + (size_t)b * T * F;
+        if (m->fit == SEQ_FIT_CROP)
+            seq_crop(scratch, n, F, T, row);
+        else
+            seq_resample(scratch, n, F, T, row);
+        seqnorm_apply(&m->norm, row, (size_t)T);
+        by[b] = q->label;
+    }
+}
+
+static int augmenting(const ClfAugment *a)
+{
+    return a->rotate_deg > 0 || a->scale > 0 || a->crop > 0;
+}
+
 StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
                      const unsigned char *is_val, const char *features, int xy, const ClfIo *io,
                      ClfHistory *h, int *stopped, Status *st)
 {
     memset(m, 0, sizeof *m);
     *stopped = 0;
+    const ClfAugment *aug = &cfg->augment;
     if (cfg->batch < 1 || cfg->time_steps < 1 || cfg->epochs < 1 || cfg->layers < 1 ||
         cfg->layers > RNN_MAX_LAYERS || cfg->hidden < 1)
         return status_fail(st, TK_EINVAL,
                            "classify: bad settings (layers %d, hidden %d, batch %d, time steps "
                            "%d, epochs %d)",
                            cfg->layers, cfg->hidden, cfg->batch, cfg->time_steps, cfg->epochs);
-    int n_val = 0;
-    for (int i = 0; i < s->n; i++)
+    if (!(cfg->dropout >= 0 && cfg->dropout < 1))
+        return status_fail(st, TK_EINVAL, "classify: dropout %g is not in [0, 1)",
+                           (double)cfg->dropout);
+    if (!(aug->rotate_deg >= 0 && aug->rotate_deg <= 180 && aug->scale >= 0 && aug->scale < 1 &&
+          aug->crop >= 0 && aug->crop < 1))
+        return status_fail(st, TK_EINVAL, "classify: augmentation out of range (rotate %g, "
+                                          "scale %g, crop %g)", (double)aug->rotate_deg,
+                           (double)aug->scale, (double)aug->crop);
+    const int positions = !strcmp(features, "csv") || !strcmp(features, "keypoints") ||
+                          !strcmp(features, "bvh_positions");
+    if ((cfg->center >= 0 || aug->rotate_deg > 0 || aug->scale > 0) && !positions)
+        return status_fail(st, TK_EINVAL, "classify: centring, rotating and scaling need joint "
+                                          "positions, not %s features", features);
+    if ((cfg->torso >= 0 || aug->rotate_deg > 0) && (cfg->center < 0 || xy))
+        return status_fail(st, TK_EINVAL, "classify: body scaling and rotation need a centre "
+                                          "joint and 3-D positions");
+    int n_val = 0, max_frames = 1;
+    for (int i = 0; i < s->n; i++) {
         n_val += is_val && is_val[i];
+        max_frames = s->seqs[i].n_frames > max_frames ? s->seqs[i].n_frames : max_frames;
+    }
     const int n_train = s->n - n_val;
     if (n_train < 1)
         return status_fail(st, TK_EINVAL, "classify: no training sequences (all %d validate)",
@@ -217,7 +425,8 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     if (rc)
         return rc;
 
-    const int T = cfg->time_steps, F = s->n_features, C = s->n_classes;
+    const int T = cfg->time_steps, C = s->n_classes;
+    const int F = cfg->velocity ? 2 * s->n_features : s->n_features;
     const size_t row = (size_t)T * F;
     LstmClassifierConfig ncfg = {F, cfg->hidden, cfg->layers, C};
     snprintf(m->features, sizeof m->features, "%s", features);
@@ -225,12 +434,19 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     m->fit = cfg->fit;
     m->xy = xy;
     m->center = cfg->center;
+    m->torso = cfg->torso;
     m->velocity = cfg->velocity;
     m->seed = cfg->seed;
     m->trained_with = *cfg;
+    SeqSet feat = {0};
     rc = lstm_classifier_init(&m->net, &ncfg, st);
+    m->net.dropout = cfg->dropout;
+    m->net.pool_mean = cfg->pool_mean;
+    snprintf(m->pose_model, sizeof m->pose_model, "%s", cfg->pose_model ? cfg->pose_model : "");
     if (!rc)
-        rc = seqnorm_fit(&m->norm, s, is_val, SEQ_NORM_ZSCORE, st);
+        rc = feature_set(m, s, &feat, st);
+    if (!rc)
+        rc = seqnorm_fit(&m->norm, &feat, is_val, SEQ_NORM_ZSCORE, st);
     m->class_names = calloc((size_t)C, sizeof(char *));
     if (!rc && !m->class_names)
         rc = status_fail(st, TK_ENOMEM, "classify: cannot allocate class names");
@@ -245,7 +461,7 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
 
     /* Everything the loop touches is allocated here, once. */
     const int eval_b = cfg->batch > CLF_EVAL_BATCH ? cfg->batch : CLF_EVAL_BATCH;
-    float *x_all = NULL, *bx = NULL, *adam_mv = NULL, *best = NULL;
+    float *x_all = NULL, *bx = NULL, *adam_mv = NULL, *best = NULL, *scratch = NULL;
     int *labels = NULL, *order = NULL, *by = NULL, *train_idx = NULL;
     Arena arena = {0};
     LstmClassifierWork w;
@@ -257,7 +473,8 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
         labels = malloc(sizeof(int) * (size_t)s->n);
         order = malloc(sizeof(int) * (size_t)s->n);
         by = malloc(sizeof(int) * (size_t)eval_b);
-        if (!x_all || !bx || !adam_mv || !best || !labels || !order || !by)
+        scratch = malloc(sizeof(float) * (size_t)max_frames * F);
+        if (!x_all || !bx || !adam_mv || !best || !labels || !order || !by || !scratch)
             rc = status_fail(st, TK_ENOMEM, "classify: cannot allocate %d sequences of %d x %d",
                              s->n, T, F);
     }
@@ -276,7 +493,7 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
         order[i] = i;
         labels[i] = s->seqs[i].label;
     }
-    seqset_batch(s, order, s->n, T, cfg->fit, &m->norm, x_all);
+    seqset_batch(&feat, order, s->n, T, cfg->fit, &m->norm, x_all);
     const Prepared p = {T, F, C, x_all, labels};
     train_idx = order; /* training indices first, then validation ones in h->val_index */
     int nt = 0, nv = 0;
@@ -287,8 +504,12 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
             train_idx[nt++] = i;
     }
 
-    Rng rng;
+    /* One stream each for initialisation and order, dropout masks and augmentation, so that
+     * switching one on leaves the others' draws as they were. */
+    Rng rng, aug_rng;
     rng_seed(&rng, cfg->seed, 0);
+    rng_seed(&w.rng, cfg->seed, 1);
+    rng_seed(&aug_rng, cfg->seed, 2);
     lstm_classifier_init_params(&m->net, &rng);
     Adam adam;
     adam_init(&adam, cfg->lr, adam_mv, adam_mv + m->net.n_params, m->net.n_params);
@@ -304,7 +525,10 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
                 break;
             }
             const int B = n_train - i < cfg->batch ? n_train - i : cfg->batch;
-            gather(&p, train_idx + i, B, bx, by);
+            if (augmenting(aug))
+                augmented_batch(m, aug, s, train_idx + i, B, &aug_rng, scratch, bx, by);
+            else
+                gather(&p, train_idx + i, B, bx, by);
             memset(m->net.grads, 0, sizeof(float) * m->net.n_params);
             loss_sum += (double)lstm_classifier_step(&m->net, &w, bx, by, T, B, 1) * B;
             for (int b = 0; b < B; b++)
@@ -357,10 +581,12 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
 
 done:
     arena_free(&arena);
+    free_feature_set(&feat);
     free(x_all);
     free(bx);
     free(adam_mv);
     free(best);
+    free(scratch);
     free(labels);
     free(order);
     free(by);
@@ -406,11 +632,14 @@ static StatusCode save_params(const ClfModel *m, const float *params, const char
     if (!rc) rc = meta_int(w, "time_steps", m->time_steps, st);
     if (!rc) rc = tkw_writer_meta(w, "fit", fit_name(m->fit), st);
     if (!rc) rc = tkw_writer_meta(w, "norm", "zscore", st);
+    if (!rc) rc = tkw_writer_meta(w, "pool", m->net.pool_mean ? "mean" : "last", st);
     if (!rc) rc = meta_int(w, "xy", m->xy, st);
     if (!rc) rc = meta_int(w, "center", m->center, st);
+    if (!rc) rc = meta_int(w, "torso", m->torso, st);
     if (!rc) rc = meta_int(w, "velocity", m->velocity, st);
     if (!rc) rc = meta_int(w, "epochs", m->epochs, st);
     if (!rc) rc = meta_int(w, "best_epoch", m->best_epoch, st);
+    if (!rc && m->pose_model[0]) rc = tkw_writer_meta(w, "pose_model", m->pose_model, st);
     if (!rc) rc = meta_int(w, "seed", (long long)m->seed, st);
     snprintf(text, sizeof text, "%.6f", m->train_accuracy);
     if (!rc) rc = tkw_writer_meta(w, "train_accuracy", text, st);
@@ -423,6 +652,11 @@ static StatusCode save_params(const ClfModel *m, const float *params, const char
         if (!rc) rc = meta_int(w, "train.patience", tw->patience, st);
         snprintf(text, sizeof text, "%g %g %g", tw->lr, tw->clip, tw->weight_decay);
         if (!rc) rc = tkw_writer_meta(w, "train.lr_clip_weight_decay", text, st);
+        snprintf(text, sizeof text, "%g", tw->dropout);
+        if (!rc) rc = tkw_writer_meta(w, "train.dropout", text, st);
+        snprintf(text, sizeof text, "%g %g %g", tw->augment.rotate_deg, tw->augment.scale,
+                 tw->augment.crop);
+        if (!rc) rc = tkw_writer_meta(w, "train.augment_rotate_scale_crop", text, st);
     }
     for (int k = 0; k < c->classes && !rc; k++) {
         char key[32];
@@ -486,6 +720,7 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
         return rc;
     const char *kind = tkw_meta(&f, "kind"), *feat = tkw_meta(&f, "features");
     const char *fit = tkw_meta(&f, "fit"), *norm = tkw_meta(&f, "norm");
+    const char *pool = tkw_meta(&f, "pool"); /* absent in files from before pooling: last */
     LstmClassifierConfig c;
     if (!kind || strcmp(kind, "lstm_classifier"))
         rc = status_fail(st, TK_EFORMAT, "%s: not an lstm_classifier model (kind '%s')", path,
@@ -496,6 +731,8 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
         rc = status_fail(st, TK_EFORMAT, "%s: metadata 'fit' must be resample or crop", path);
     else if (!norm || strcmp(norm, "zscore"))
         rc = status_fail(st, TK_EFORMAT, "%s: metadata 'norm' must be zscore", path);
+    else if (pool && strcmp(pool, "last") && strcmp(pool, "mean"))
+        rc = status_fail(st, TK_EFORMAT, "%s: metadata 'pool' must be last or mean", path);
     if (!rc) rc = read_int(&f, "n_features", 1, 1 << 20, &c.features, st);
     if (!rc) rc = read_int(&f, "hidden", 1, 1 << 16, &c.hidden, st);
     if (!rc) rc = read_int(&f, "layers", 1, RNN_MAX_LAYERS, &c.layers, st);
@@ -503,11 +740,24 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
     if (!rc) rc = read_int(&f, "time_steps", 1, 1 << 20, &m->time_steps, st);
     if (!rc) rc = read_int(&f, "xy", 0, 1, &m->xy, st);
     if (!rc) rc = read_int(&f, "center", -1, 1 << 20, &m->center, st);
+    /* Files written before body scaling have no "torso": none. */
+    m->torso = -1;
+    if (!rc && tkw_meta(&f, "torso"))
+        rc = read_int(&f, "torso", -1, 1 << 20, &m->torso, st);
+    if (!rc && m->torso >= 0 && m->center < 0)
+        rc = status_fail(st, TK_EFORMAT, "%s: metadata 'torso' without a 'center'", path);
     if (!rc) rc = read_int(&f, "velocity", 0, 1, &m->velocity, st);
     if (!rc && m->velocity && c.features % 2)
         rc = status_fail(st, TK_EFORMAT, "%s: velocity with an odd feature count", path);
     if (!rc) rc = read_int(&f, "epochs", 0, 1 << 30, &m->epochs, st);
     if (!rc) rc = read_int(&f, "best_epoch", 0, 1 << 30, &m->best_epoch, st);
+    const char *pose_model = tkw_meta(&f, "pose_model"); /* only for features from video */
+    if (!rc && pose_model && strcmp(pose_model, "lite") && strcmp(pose_model, "full") &&
+        strcmp(pose_model, "heavy"))
+        rc = status_fail(st, TK_EFORMAT, "%s: metadata 'pose_model' must be lite, full or heavy",
+                         path);
+    if (!rc && pose_model)
+        snprintf(m->pose_model, sizeof m->pose_model, "%s", pose_model);
     if (!rc) {
         snprintf(m->features, sizeof m->features, "%s", feat);
         m->fit = strcmp(fit, "crop") ? SEQ_FIT_RESAMPLE : SEQ_FIT_CROP;
@@ -515,6 +765,7 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
         m->train_accuracy = ta ? strtof(ta, NULL) : NAN;
         m->val_accuracy = va ? strtof(va, NULL) : NAN;
         rc = lstm_classifier_init(&m->net, &c, st);
+        m->net.pool_mean = pool && !strcmp(pool, "mean");
     }
     if (!rc) {
         m->class_names = calloc((size_t)c.classes, sizeof(char *));
@@ -579,7 +830,7 @@ StatusCode clf_predict(ClfModel *m, const float *x, int n_frames, int F, float *
     if (n_frames < 1)
         return status_fail(st, TK_EINVAL, "no frames");
     const int T = m->time_steps;
-    /* The same steps as training: centre and differentiate the raw frames, then fit to T. */
+    /* The same steps as training: per-frame features of the raw frames, then fit to T. */
     float *frames = malloc(sizeof(float) * (size_t)n_frames * Fm);
     float *seq = malloc(sizeof(float) * (size_t)T * Fm);
     if (!frames || !seq) {
@@ -588,11 +839,7 @@ StatusCode clf_predict(ClfModel *m, const float *x, int n_frames, int F, float *
         return status_fail(st, TK_ENOMEM, "cannot allocate %d x %d", n_frames, Fm);
     }
     memcpy(frames, x, sizeof(float) * (size_t)n_frames * F);
-    StatusCode rc = m->center < 0 ? TK_OK
-                    : clf_center_frames(frames, (size_t)n_frames, F, m->xy ? 2 : 3, m->center,
-                                        st);
-    if (m->velocity)
-        clf_velocity_frames(frames, n_frames, F);
+    StatusCode rc = frame_features(m, frames, n_frames, F, NULL, st);
     if (m->fit == SEQ_FIT_CROP)
         seq_crop(frames, n_frames, Fm, T, seq);
     else

@@ -6,24 +6,43 @@
 
 #include <signal.h>
 
+#include "app.h"
 #include "../io/io.h"
 #include "../nn/nn.h"
+
+/* Random changes to every training sequence each time a batch takes it (never to validation
+ * or prediction): a rotation by U(-rotate_deg, rotate_deg) degrees about the vertical (y) axis
+ * through the centre joint, a scale by U(1 - scale, 1 + scale), and a temporal crop that keeps
+ * a random run of at least (1 - crop) of the frames, which the fit to T steps then stretches
+ * (a change of speed). 0 = off. */
+typedef struct {
+    float rotate_deg, scale, crop;
+} ClfAugment;
 
 typedef struct {
     int layers, hidden, batch, time_steps, epochs;
     int patience;  /* epochs without a better validation score before stopping; 0 = never */
     float lr, clip, weight_decay;
     SeqFit fit;
+    float dropout; /* after every LSTM layer, in training (LstmClassifier.dropout) */
+    int pool_mean; /* 1: fc reads the mean over the steps (LstmClassifier.pool_mean) */
     int center;    /* joint whose position is subtracted from every joint per frame; -1 = none */
+    int torso;     /* joint whose mean distance to the centre joint over the sequence divides
+                    * every coordinate (body-size normalisation); -1 = none */
     int velocity;  /* 1: every feature's change since the previous frame appended */
+    ClfAugment augment;
+    const char *pose_model; /* the pose model that made the features of a video ("lite", "full",
+                             * "heavy"), recorded so that predict uses the same; NULL: not video */
     uint64_t seed;
 } ClfConfig;
 
 ClfConfig clf_default_config(void); /* 1 layer, 100 hidden, batch 8, T 200, 300 epochs */
 
 /* How per-frame features were made, so that predict builds the same ones:
- * "csv" (the coordinate columns of a labelled CSV), "keypoints" (a `takt pose` CSV), or
- * "bvh_positions", "bvh_channels", "bvh_rotations", "bvh_positions_rotations". */
+ * "csv" (the coordinate columns of a labelled CSV), "keypoints" (x, y, z of a `takt pose` CSV
+ * or of the pose of a video), "landmarks" (x, y, z, visibility, from either), "backbone" (the
+ * landmark model's pooled backbone features, from a video), or "bvh_positions",
+ * "bvh_channels", "bvh_rotations", "bvh_positions_rotations". */
 #define CLF_FEATURES_MAX 32
 
 typedef struct {
@@ -32,8 +51,9 @@ typedef struct {
     int time_steps;
     SeqFit fit;
     int xy;                          /* 1: x, y of x, y, z triples kept */
-    int center, velocity;            /* see ClfConfig */
+    int center, torso, velocity;     /* see ClfConfig */
     char features[CLF_FEATURES_MAX];
+    char pose_model[8];              /* ClfConfig.pose_model; "" when not from video */
     char **class_names;              /* net.cfg.classes, owned */
     int epochs, best_epoch;          /* provenance, written to the file */
     float train_accuracy, val_accuracy;
@@ -61,8 +81,11 @@ typedef struct {
 
 /* Trains a fresh model on the sequences with is_val[i] == 0 and selects the epoch by the
  * accuracy on the others (lower validation loss breaks ties; without validation sequences the
- * training loss decides). features names how s was made (see above). On return m holds the
- * kept parameters and h the curves; *stopped = 1 when io->stop ended the run early. */
+ * training loss decides). s holds raw frames (x, y[, z] of every joint when cfg centres,
+ * scales or augments: xy says which); the per-frame features are made here as
+ * clf_frame_features makes them. features names how s was made (see above). On return m
+ * holds the kept parameters and h the curves; *stopped = 1 when io->stop ended the run
+ * early. */
 StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
                      const unsigned char *is_val, const char *features, int xy, const ClfIo *io,
                      ClfHistory *h, int *stopped, Status *st);
@@ -81,14 +104,29 @@ StatusCode clf_predict(ClfModel *m, const float *x, int n_frames, int F, float *
 /* Subtracts joint `joint`'s coordinates from every joint of each of rows frames of x
  * (F / dims joints of dims coordinates). */
 StatusCode clf_center_frames(float *x, size_t rows, int F, int dims, int joint, Status *st);
-/* The same over every sequence of s. */
-StatusCode clf_center_set(SeqSet *s, int dims, int joint, Status *st);
+
+/* Divides every coordinate of rows frames of x by the mean distance between joints a and b
+ * over those frames (left as they are when that is below 1e-6: nobody in view). */
+StatusCode clf_torso_scale_frames(float *x, size_t rows, int F, int dims, int a, int b,
+                                  Status *st);
 
 /* x [n_frames x F], with room for n_frames x 2F, becomes each frame's features followed by
  * their change since the previous frame (0 for the first). */
 void clf_velocity_frames(float *x, int n_frames, int F);
-/* The same over every sequence of s (n_features doubles). */
-StatusCode clf_velocity_set(SeqSet *s, Status *st);
+
+/* The per-frame features the model takes from raw frames x [n_frames x F] (room for
+ * n_frames x 2F): centred, body-scaled, velocities appended, as the model says. */
+StatusCode clf_frame_features(const ClfModel *m, float *x, int n_frames, int F, Status *st);
+
+/* Per-frame features of a video (any input `takt pose` takes) through the pose pipeline:
+ * kind "keypoints" = x, y, z (x, y with xy) of the 33 landmarks, "landmarks" = x, y, z,
+ * visibility of each, "backbone" = the landmark model's last backbone map (the input of its
+ * landmark head) averaged over its positions, 288 values for the full model. Frames without a
+ * person are zeros; unreadable frames are left out (*bad_frames counts them). *x
+ * [*n_frames x *F] and *frame (the input's frame numbers) are malloc'ed. */
+StatusCode clf_video_features(const char *path, const char *kind, int xy,
+                              const PoseSourceOptions *opts, float **x, int **frame,
+                              int *n_frames, int *F, int *bad_frames, Status *st);
 
 /* Keeps x, y of every x, y, z triple of s's features in place (F must be a multiple of 3). */
 StatusCode clf_keep_xy(SeqSet *s, Status *st);

@@ -1,7 +1,7 @@
 /* cmd_classify.c — `takt classify train|predict|grid`: skeleton-sequence classifiers (HARNets'
- * LSTM) on BVH class folders, BVH index CSVs, labelled CSVs or keypoints cut by segments, with
- * progress, a model file written after every epoch, curves and a confusion matrix, and
- * HARNets' layers x batch table. */
+ * LSTM) on BVH class folders, BVH index CSVs, labelled CSVs, or keypoints CSVs and videos cut
+ * by segments, with progress, a model file written after every epoch, curves and a confusion
+ * matrix, and HARNets' layers x batch table. */
 #include "app.h"
 #include "classify.h"
 #include "../cluster/cluster.h"
@@ -23,12 +23,13 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: takt classify train DATA -o MODEL.tkw [options]\n"
-            "       takt classify predict MODEL.tkw FILE... [--json]\n"
+            "       takt classify predict MODEL.tkw FILE... [--json] [--model lite|full|heavy]\n"
             "       takt classify grid DATA -o PREFIX [options]   (PREFIX.csv, PREFIX.md)\n\n"
             "DATA: a folder with one sub-folder of .bvh files per class; an index CSV\n"
             "(seq_id,file,label[,subject]) of BVH files; a labelled CSV (seq_id,frame,label,x0,...);\n"
-            "or a `takt pose` keypoints CSV with --segments. predict takes .bvh files, labelled\n"
-            "CSVs (one prediction per seq_id) and keypoints CSVs (one per file).\n\n"
+            "or a `takt pose` keypoints CSV or a video (anything `takt pose` reads) with\n"
+            "--segments. predict takes .bvh files, labelled CSVs (one prediction per seq_id),\n"
+            "keypoints CSVs and videos (one per file).\n\n"
             "options:\n"
             "  -o PATH              model file (train) or output prefix (grid)\n"
             "  --layers L           LSTM layers, 1..4 (1)\n"
@@ -46,13 +47,30 @@ static void usage(FILE *out)
             "  --split-subjects even  odd subjects train, even ones validate\n"
             "  --val-subjects LIST  these subjects validate, e.g. \"1 3 4 6 10\"\n"
             "  --features KIND      BVH features: positions, channels, rotations,\n"
-            "                       positions+rotations (positions)\n"
+            "                       positions+rotations (positions); keypoints or video with\n"
+            "                       --segments: keypoints (x, y, z; also 'positions'), landmarks\n"
+            "                       (x, y, z, visibility), backbone (video only: the landmark\n"
+            "                       model's pooled backbone features, 288 per frame)\n"
+            "  --model M, --weights DIR, --size WxH, --fps F, --no-smooth\n"
+            "                       the pose pipeline for video input, as for `takt pose`\n"
             "  --bvh-dir DIR        where an index CSV's BVH files are (the index's folder)\n"
-            "  --segments FILE      DATA is a keypoints CSV cut by FILE (start_frame,end_frame,label)\n"
+            "  --segments FILE      DATA is a keypoints CSV or a video cut by FILE\n"
+            "                       (start_frame,end_frame,label)\n"
             "  --xy                 keep x, y of 3-D coordinates\n"
             "  --center J           subtract joint J's position from every joint per frame\n"
             "                       (labelled CSVs, keypoints and BVH positions)\n"
+            "  --torso J            divide coordinates by the mean distance of joint J to the\n"
+            "                       --center joint over the sequence (body-size normalisation)\n"
             "  --velocity           append each feature's change since the previous frame\n"
+            "  --dropout P          dropout after every LSTM layer in training (0)\n"
+            "  --pool last|mean     fc reads the last step's output or the mean over steps (last)\n"
+            "  --augment-rotate DEG training sequences turned by U(-DEG, DEG) about the vertical\n"
+            "                       axis through the --center joint (0 = off)\n"
+            "  --augment-scale S    training sequences scaled by U(1-S, 1+S) (0)\n"
+            "  --augment-crop C     training sequences cut to a random run of >= (1-C) of\n"
+            "                       their frames, i.e. a change of speed after fitting to T (0)\n"
+            "  --subjects LIST      keep only these subjects' sequences (to tune within the\n"
+            "                       training subjects of a cross-subject split)\n"
             "  --seed S             initial weights, split and batch order (0)\n"
             "  --threads N          OpenMP threads\n"
             "  --curves DIR         accuracy.png, loss.png, confusion.png (validation) in DIR\n"
@@ -62,6 +80,8 @@ static void usage(FILE *out)
 typedef struct {
     ClfConfig cfg;
     const char *data, *output, *split, *val_subjects, *features, *bvh_dir, *segments, *curves;
+    const char *subjects;
+    PoseSourceOptions pose;
     double val;
     int even_subjects, xy, json, threads;
 } Options;
@@ -107,6 +127,85 @@ static int bvh_kind(const char *name, SeqBvhFeatures *kind)
     return 0;
 }
 
+/* Parses a list of whole numbers separated by spaces or commas into v[max]; the count, or -1
+ * when the list is empty or not numbers. */
+static int parse_int_list(const char *list, long *v, int max)
+{
+    int n = 0;
+    const char *p = list;
+    while (*p == ' ' || *p == ',')
+        p++;
+    while (*p) {
+        char *end;
+        const long x = strtol(p, &end, 10);
+        if (end == p || n == max)
+            return -1;
+        v[n++] = x;
+        p = end;
+        while (*p == ' ' || *p == ',')
+            p++;
+    }
+    return n ? n : -1;
+}
+
+/* Drops the sequences of subjects not in list (--subjects), e.g. to tune within the training
+ * subjects of a cross-subject split. */
+static StatusCode keep_subjects(SeqSet *s, const char *list, Status *st)
+{
+    long subj[256];
+    const int n = parse_int_list(list, subj, 256);
+    if (n < 0)
+        return status_fail(st, TK_EINVAL, "--subjects: '%s' is not a list of numbers", list);
+    int kept = 0;
+    for (int i = 0; i < s->n; i++) {
+        Sequence *q = &s->seqs[i];
+        if (q->subject < 0)
+            return status_fail(st, TK_EINVAL, "--subjects: sequence %d has no subject",
+                               q->seq_id);
+        int keep = 0;
+        for (int k = 0; k < n; k++)
+            keep |= q->subject == subj[k];
+        if (keep) {
+            s->seqs[kept++] = *q;
+        } else {
+            free(q->x);
+            free(q->source);
+        }
+    }
+    s->n = kept;
+    return kept ? TK_OK : status_fail(st, TK_EINVAL, "--subjects: no sequence of '%s'", list);
+}
+
+static int is_csv(const char *path)
+{
+    const size_t n = strlen(path);
+    return n > 4 && !strcasecmp(path + n - 4, ".csv");
+}
+
+static int keypoint_columns(const char *kind, int xy)
+{
+    return !strcmp(kind, "landmarks") ? SEQ_KEYPOINTS_VISIBILITY : xy ? SEQ_KEYPOINTS_XY : 0;
+}
+
+/* A video through the pose pipeline, its per-frame features cut by --segments. */
+static StatusCode load_video(const Options *o, const char *kind, SeqSet *s, Status *st)
+{
+    float *x;
+    int *frame, n, F, bad;
+    fprintf(stderr, "takt: classify: %s: running the pose pipeline for %s features\n", o->data,
+            kind);
+    StatusCode rc = clf_video_features(o->data, kind, o->xy, &o->pose, &x, &frame, &n, &F, &bad,
+                                       st);
+    if (rc)
+        return rc;
+    if (bad)
+        fprintf(stderr, "takt: %s: %d unreadable frames left out\n", o->data, bad);
+    rc = seqset_cut_frames(s, x, frame, n, F, o->segments, o->data, st);
+    free(x);
+    free(frame);
+    return rc;
+}
+
 /* Loads DATA as the options say; features gets the model's feature kind. */
 static StatusCode load_data(const Options *o, SeqSet *s, char *features, size_t fsize,
                             Status *st)
@@ -119,13 +218,29 @@ static StatusCode load_data(const Options *o, SeqSet *s, char *features, size_t 
     struct stat sb;
     if (stat(o->data, &sb))
         return status_fail(st, TK_EIO, "%s: cannot open: %s", o->data, strerror(errno));
+    if (!o->segments && !bvh_kind(o->features, &kind))
+        return status_fail(st, TK_EINVAL, "%s: %s features need a video or keypoints CSV with "
+                                          "--segments", o->data, o->features);
     StatusCode rc;
     if (S_ISDIR(sb.st_mode)) {
         snprintf(features, fsize, "%s", bvh_name);
         rc = seqset_load_bvh_folder(s, o->data, kind, st);
     } else if (o->segments) {
-        snprintf(features, fsize, "keypoints");
-        rc = seqset_load_keypoints(s, o->data, o->segments, o->xy, st);
+        /* Pose features: "positions" (the default) means the keypoints' coordinates. */
+        const char *pose_kind = !strcmp(o->features, "positions") ? "keypoints" : o->features;
+        snprintf(features, fsize, "%s", pose_kind);
+        if (strcmp(pose_kind, "keypoints") && strcmp(pose_kind, "landmarks") &&
+            strcmp(pose_kind, "backbone"))
+            rc = status_fail(st, TK_EINVAL, "--segments: %s features are for BVH files",
+                             pose_kind);
+        else if (is_csv(o->data) && !strcmp(pose_kind, "backbone"))
+            rc = status_fail(st, TK_EINVAL, "backbone features come from a video, not a "
+                                            "keypoints CSV");
+        else if (is_csv(o->data))
+            rc = seqset_load_keypoints(s, o->data, o->segments, keypoint_columns(pose_kind, o->xy),
+                                       st);
+        else
+            rc = load_video(o, pose_kind, s, st);
     } else {
         char header[4096];
         first_line(o->data, header, sizeof header);
@@ -142,16 +257,9 @@ static StatusCode load_data(const Options *o, SeqSet *s, char *features, size_t 
     if (o->xy && !strcmp(features, "csv"))
         rc = clf_keep_xy(s, st);
     else if (o->xy && strcmp(features, "keypoints"))
-        rc = status_fail(st, TK_EINVAL, "--xy is for keypoint CSVs, not %s", features);
-    if (!rc && o->cfg.center >= 0) {
-        if (strcmp(features, "csv") && strcmp(features, "keypoints") &&
-            strcmp(features, "bvh_positions"))
-            rc = status_fail(st, TK_EINVAL, "--center needs joint positions, not %s", features);
-        else
-            rc = clf_center_set(s, o->xy ? 2 : 3, o->cfg.center, st);
-    }
-    if (!rc && o->cfg.velocity)
-        rc = clf_velocity_set(s, st);
+        rc = status_fail(st, TK_EINVAL, "--xy is for keypoints, not %s features", features);
+    if (!rc && o->subjects)
+        rc = keep_subjects(s, o->subjects, st);
     if (rc) {
         app_status_prefix(st, o->data);
         seqset_free(s);
@@ -162,29 +270,19 @@ static StatusCode load_data(const Options *o, SeqSet *s, char *features, size_t 
 static StatusCode parse_subjects(const SeqSet *s, const char *list, unsigned char *is_val,
                                  Status *st)
 {
-    memset(is_val, 0, (size_t)s->n);
-    const char *p = list;
-    int any = 0;
-    while (*p) {
-        char *end;
-        const long subj = strtol(p, &end, 10);
-        if (end == p)
-            return status_fail(st, TK_EINVAL, "--val-subjects: '%s' is not a list of numbers",
-                               list);
-        any = 1;
-        for (int i = 0; i < s->n; i++)
-            if (s->seqs[i].subject == subj)
-                is_val[i] = 1;
-        p = end;
-        while (*p == ' ' || *p == ',')
-            p++;
-    }
-    if (!any)
-        return status_fail(st, TK_EINVAL, "--val-subjects: empty list");
-    for (int i = 0; i < s->n; i++)
+    long subj[256];
+    const int n = parse_int_list(list, subj, 256);
+    if (n < 0)
+        return status_fail(st, TK_EINVAL, "--val-subjects: '%s' is not a list of numbers",
+                           list);
+    for (int i = 0; i < s->n; i++) {
         if (s->seqs[i].subject < 0)
             return status_fail(st, TK_EINVAL, "--val-subjects: sequence %d has no subject",
                                s->seqs[i].seq_id);
+        is_val[i] = 0;
+        for (int k = 0; k < n; k++)
+            is_val[i] |= s->seqs[i].subject == subj[k];
+    }
     return TK_OK;
 }
 
@@ -223,7 +321,8 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
         double d;
         if (!strcmp(a, "-o") || !strcmp(a, "--split") || !strcmp(a, "--val-subjects") ||
             !strcmp(a, "--features") || !strcmp(a, "--bvh-dir") || !strcmp(a, "--segments") ||
-            !strcmp(a, "--curves") || !strcmp(a, "--split-subjects")) {
+            !strcmp(a, "--curves") || !strcmp(a, "--split-subjects") ||
+            !strcmp(a, "--subjects") || !strcmp(a, "--pool")) {
             const char *v = app_option_value(verb, argc, argv, &i);
             if (!v)
                 return EXIT_USAGE;
@@ -233,25 +332,40 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
             else if (!strcmp(a, "--bvh-dir")) o->bvh_dir = v;
             else if (!strcmp(a, "--segments")) o->segments = v;
             else if (!strcmp(a, "--curves")) o->curves = v;
-            else if (!strcmp(a, "--split-subjects")) {
+            else if (!strcmp(a, "--subjects")) o->subjects = v;
+            else if (!strcmp(a, "--pool")) {
+                if (strcmp(v, "last") && strcmp(v, "mean"))
+                    return app_usage_error(verb, "--pool takes last or mean, not '%s'", v);
+                o->cfg.pool_mean = !strcmp(v, "mean");
+            } else if (!strcmp(a, "--split-subjects")) {
                 if (strcmp(v, "even"))
                     return app_usage_error(verb, "--split-subjects takes 'even', not '%s'", v);
                 o->even_subjects = 1;
             } else {
                 SeqBvhFeatures k;
-                if (!bvh_kind(v, &k))
+                if (!bvh_kind(v, &k) && strcmp(v, "keypoints") && strcmp(v, "landmarks") &&
+                    strcmp(v, "backbone"))
                     return app_usage_error(verb, "--features: unknown kind '%s' (positions, "
-                                                 "channels, rotations, positions+rotations)", v);
+                                                 "channels, rotations, positions+rotations, "
+                                                 "keypoints, landmarks, backbone)", v);
                 o->features = v;
             }
             continue;
         }
+        int matched;
+        if ((rc = pose_source_option(verb, "--model", argc, argv, &i, &o->pose, &matched)) !=
+            EXIT_OK)
+            return rc;
+        if (matched)
+            continue;
         const char *v = NULL;
         if (!strcmp(a, "--layers") || !strcmp(a, "--hidden") || !strcmp(a, "--batch") ||
             !strcmp(a, "--time-steps") || !strcmp(a, "--epochs") || !strcmp(a, "--patience") ||
             !strcmp(a, "--threads") || !strcmp(a, "--lr") || !strcmp(a, "--clip") ||
             !strcmp(a, "--val") || !strcmp(a, "--seed") || !strcmp(a, "--center") ||
-            !strcmp(a, "--weight-decay")) {
+            !strcmp(a, "--weight-decay") || !strcmp(a, "--torso") || !strcmp(a, "--dropout") ||
+            !strcmp(a, "--augment-rotate") || !strcmp(a, "--augment-scale") ||
+            !strcmp(a, "--augment-crop")) {
             if (!(v = app_option_value(verb, argc, argv, &i)))
                 return EXIT_USAGE;
         }
@@ -263,18 +377,26 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
         else if (!strcmp(a, "--patience")) rc = app_parse_int(verb, a, v, 0, 1000000, &o->cfg.patience);
         else if (!strcmp(a, "--threads")) rc = app_parse_int(verb, a, v, 1, 1024, &o->threads);
         else if (!strcmp(a, "--center")) rc = app_parse_int(verb, a, v, 0, 1 << 20, &o->cfg.center);
+        else if (!strcmp(a, "--torso")) rc = app_parse_int(verb, a, v, 0, 1 << 20, &o->cfg.torso);
         else if (!strcmp(a, "--seed")) rc = app_parse_seed(verb, v, &o->cfg.seed);
-        else if (!strcmp(a, "--lr") || !strcmp(a, "--clip") || !strcmp(a, "--val") ||
-                 !strcmp(a, "--weight-decay")) {
+        else if (v) {
             rc = app_parse_double(verb, a, v, &d);
             if (rc == EXIT_OK) {
-                const int bad = !strcmp(a, "--val") ? !(d >= 0 && d < 1)
-                                : !strcmp(a, "--lr") ? !(d > 0) : !(d >= 0);
+                const int unit = !strcmp(a, "--val") || !strcmp(a, "--dropout") ||
+                                 !strcmp(a, "--augment-scale") || !strcmp(a, "--augment-crop");
+                const int bad = unit ? !(d >= 0 && d < 1)
+                                : !strcmp(a, "--lr") ? !(d > 0)
+                                : !strcmp(a, "--augment-rotate") ? !(d >= 0 && d <= 180)
+                                : !(d >= 0);
                 if (bad)
                     return app_usage_error(verb, "%s: %s is out of range", a, v);
                 if (!strcmp(a, "--lr")) o->cfg.lr = (float)d;
                 else if (!strcmp(a, "--clip")) o->cfg.clip = (float)d;
                 else if (!strcmp(a, "--weight-decay")) o->cfg.weight_decay = (float)d;
+                else if (!strcmp(a, "--dropout")) o->cfg.dropout = (float)d;
+                else if (!strcmp(a, "--augment-rotate")) o->cfg.augment.rotate_deg = (float)d;
+                else if (!strcmp(a, "--augment-scale")) o->cfg.augment.scale = (float)d;
+                else if (!strcmp(a, "--augment-crop")) o->cfg.augment.crop = (float)d;
                 else o->val = d;
             }
         } else if (!strcmp(a, "--xy")) o->xy = 1;
@@ -410,6 +532,8 @@ static int classify_train(int argc, char **argv)
     if (load_data(&o, &s, features, sizeof features, &st))
         return app_fail(&st);
     o.features = features;
+    if (o.segments && !is_csv(o.data)) /* features of a video: remember which pose model */
+        o.cfg.pose_model = o.pose.model ? o.pose.model : "full";
     stop_flag = app_stop_on_signals();
     ClfModel m;
     ClfHistory h;
@@ -476,8 +600,10 @@ static void print_prediction(const ClfModel *m, const char *file, int seq_id,
     }
 }
 
-static StatusCode predict_file(ClfModel *m, const char *path, float *probs, int json,
-                               Status *st)
+/* One prediction per .bvh file, keypoints CSV or video (through the pose pipeline), one per
+ * sequence of a labelled CSV. */
+static StatusCode predict_file(ClfModel *m, const char *path, const PoseSourceOptions *pose,
+                               float *probs, int json, Status *st)
 {
     const size_t len = strlen(path);
     StatusCode rc;
@@ -522,16 +648,40 @@ static StatusCode predict_file(ClfModel *m, const char *path, float *probs, int 
         seqset_free(&s);
         return rc ? app_status_prefix(st, path) : TK_OK;
     }
-    if (strcmp(m->features, "keypoints"))
-        return status_fail(st, TK_EINVAL, "%s: a keypoints CSV, but the model was trained on "
-                                          "%s features", path, m->features);
-    Keypoints k;
-    if ((rc = keypoints_read(&k, path, m->xy, st)) != TK_OK)
-        return rc;
-    rc = clf_predict(m, k.x, k.n_frames, k.n_features, probs, st);
+    const int from_pose = !strcmp(m->features, "keypoints") || !strcmp(m->features, "landmarks") ||
+                          !strcmp(m->features, "backbone");
+    if (!from_pose)
+        return status_fail(st, TK_EINVAL, "%s: keypoints or a video, but the model was trained "
+                                          "on %s features", path, m->features);
+    float *x = NULL;
+    int n_frames = 0, F = 0;
+    SeqSet s = {0};
+    if (is_csv(path)) {
+        if (!strcmp(m->features, "backbone"))
+            return status_fail(st, TK_EINVAL, "%s: the model takes backbone features, which "
+                                              "come from a video", path);
+        rc = seqset_load_keypoints(&s, path, NULL, keypoint_columns(m->features, m->xy), st);
+        if (!rc) {
+            x = s.seqs[0].x;
+            n_frames = s.seqs[0].n_frames;
+            F = s.n_features;
+        }
+    } else {
+        int *frame = NULL, bad;
+        rc = clf_video_features(path, m->features, m->xy, pose, &x, &frame, &n_frames, &F, &bad,
+                                st);
+        free(frame);
+        if (!rc && bad)
+            fprintf(stderr, "takt: %s: %d unreadable frames left out\n", path, bad);
+    }
+    if (!rc)
+        rc = clf_predict(m, x, n_frames, F, probs, st);
     if (!rc)
         print_prediction(m, path, 0, probs, json);
-    keypoints_free(&k);
+    if (is_csv(path))
+        seqset_free(&s);
+    else
+        free(x);
     return rc ? app_status_prefix(st, path) : TK_OK;
 }
 
@@ -539,25 +689,59 @@ static int classify_predict(int argc, char **argv)
 {
     int json = 0, n_files = 0;
     const char *model_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return app_usage_error("classify predict", "unknown option '%s'", argv[i]);
-        else if (!model_path)
-            model_path = argv[i];
-        else
-            n_files++;
+    PoseSourceOptions pose = {0};
+    const char **files = malloc(sizeof(char *) * (size_t)argc);
+    if (!files) {
+        fprintf(stderr, "takt: classify predict: out of memory\n");
+        return EXIT_RUNTIME;
     }
-    if (!model_path || !n_files)
+    for (int i = 1; i < argc; i++) {
+        int matched;
+        const int rc = pose_source_option("classify predict", "--model", argc, argv, &i, &pose,
+                                          &matched);
+        if (rc != EXIT_OK || matched) {
+            if (rc != EXIT_OK) {
+                free(files);
+                return rc;
+            }
+            continue;
+        }
+        if (!strcmp(argv[i], "--json")) {
+            json = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            free(files);
+            return app_usage_error("classify predict", "unknown option '%s'", argv[i]);
+        } else if (!model_path) {
+            model_path = argv[i];
+        } else {
+            files[n_files++] = argv[i];
+        }
+    }
+    if (!model_path || !n_files) {
+        free(files);
         return app_usage_error("classify predict", "needs MODEL.tkw and at least one FILE");
+    }
     Status st = {0};
     ClfModel m;
-    if (clf_load(&m, model_path, &st))
+    if (clf_load(&m, model_path, &st)) {
+        free(files);
         return app_fail(&st);
+    }
+    /* Video features only mean something from the pose model they were trained on. */
+    if (m.pose_model[0] && pose.model && strcmp(pose.model, m.pose_model)) {
+        const int code = app_usage_error("classify predict", "%s was trained on features of the "
+                                         "%s pose model, not --model %s", model_path,
+                                         m.pose_model, pose.model);
+        clf_free(&m);
+        free(files);
+        return code;
+    }
+    if (m.pose_model[0])
+        pose.model = m.pose_model;
     float *probs = malloc(sizeof(float) * (size_t)m.net.cfg.classes);
     if (!probs) {
         clf_free(&m);
+        free(files);
         fprintf(stderr, "takt: classify predict: out of memory\n");
         return EXIT_RUNTIME;
     }
@@ -568,19 +752,12 @@ static int classify_predict(int argc, char **argv)
         printf("\n");
     }
     int code = EXIT_OK;
-    int seen_model = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            continue;
-        if (!seen_model) {
-            seen_model = 1;
-            continue;
-        }
-        if (predict_file(&m, argv[i], probs, json, &st)) {
+    for (int i = 0; i < n_files; i++)
+        if (predict_file(&m, files[i], &pose, probs, json, &st)) {
             app_fail(&st);
             code = EXIT_RUNTIME;
         }
-    }
+    free(files);
     free(probs);
     clf_free(&m);
     return code;
@@ -605,6 +782,8 @@ static int classify_grid(int argc, char **argv)
     if (load_data(&o, &s, features, sizeof features, &st))
         return app_fail(&st);
     o.features = features;
+    if (o.segments && !is_csv(o.data)) /* features of a video: remember which pose model */
+        o.cfg.pose_model = o.pose.model ? o.pose.model : "full";
     stop_flag = app_stop_on_signals();
     static const int batches[3] = {4, 8, 16};
     double train[3][3], val[3][3], secs[3][3];

@@ -84,6 +84,17 @@ int cmd_embed(int argc, char **argv)
     Status st = {0};
     SeqAE m;
     MinMax scale;
+    /* embed only min-max scales; a model that saw body-centred frames (from `takt study`)
+     * would get inputs unlike its training data and give meaningless latents. */
+    char normalise[16];
+    if (seqae_normalisation(model_path, normalise, sizeof normalise, &st))
+        return app_fail(&st);
+    if (strcmp(normalise, "minmax")) {
+        status_fail(&st, TK_EINVAL, "%s: trained by `takt study` on %s-normalised frames, which "
+                    "`takt embed` does not do; reuse it with `takt study INPUT --ae %s`",
+                    model_path, normalise, model_path);
+        return app_fail(&st);
+    }
     if (seqae_load(&m, &scale, model_path, &st))
         return app_fail(&st);
     Keypoints k;

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <omp.h>
 
 #include "../pose/pose.h"
 #include "mtm.h"
@@ -17,7 +20,7 @@ static void mtm_usage(void)
            "       takt mtm compare FEATURES.csv [--classifier C] [--json] [--seed S]\n"
            "       takt mtm noise FEATURES.csv [--classifier C] [--runs 5] [--json] [--seed S]\n"
            "       takt mtm label KEYPOINTS.csv SEGMENTS.csv -o FEATURES.csv\n"
-           "       takt mtm run KEYPOINTS.csv --model MODEL.tkw -o EVENTS.jsonl|- [--config F]\n\n"
+           "       takt mtm run INPUT --model MODEL.tkw -o EVENTS.jsonl|- [options]\n\n"
            "FEATURES.csv: a 'label' column (MTM-2 code such as R30A, or a class number) and\n"
            "numeric feature columns; all classifiers work on min-max scaled features.\n"
            "compare: stratified 80/20 split, 10-fold stratified CV on the 80 %%, refit, test on\n"
@@ -25,16 +28,25 @@ static void mtm_usage(void)
            "accuracy/precision/recall/F1 mean +- sd. Without --classifier: knn, svm and mlp.\n"
            "label: SEGMENTS.csv has start_frame,end_frame,code (inclusive frames); frames whose\n"
            "angles are not all visible are left out.\n"
-           "run: one JSON line per motion element (-o - writes to stdout, flushed per line, e.g.\n"
-           "| mosquitto_pub -l -t takt/mtm); the per-code summary goes to stderr.\n"
-           "  --visibility V   joints below this visibility are not used (0.5)\n"
-           "  --config FILE    ergonomic thresholds, key = value (app/ergonomics.conf.example)\n");
+           "run: INPUT is a keypoints CSV of `takt pose` (*.csv) or anything `takt pose` reads\n"
+           "(image, folder or glob of images, Y4M file or - for stdin, raw RGB24 with --size and\n"
+           "--fps), run through the pose pipeline and classified frame by frame as it arrives.\n"
+           "One JSON line per motion element, written as soon as the element is over (-o -\n"
+           "writes to stdout, flushed per line, e.g. | mosquitto_pub -l -t takt/mtm); the\n"
+           "summary (per code, exposure per risk, per work cycle, neutral posture) goes to stderr.\n"
+           "  --visibility V      joints below this visibility are not used (0.5)\n"
+           "  --config FILE       ergonomic thresholds, key = value (app/ergonomics.conf.example)\n"
+           "  --cycle-start CODE  a work cycle begins at each element of CODE (default: the\n"
+           "                      sequence of codes that repeats back to back)\n"
+           "  --pose-model M, --weights DIR, --size WxH, --fps F, --no-smooth, --threads N:\n"
+           "                      as for `takt pose` (its --model is --pose-model here)\n");
 }
 
 typedef struct {
     const char *inputs[2];
     int n_inputs;
-    const char *out, *model, *config;
+    const char *out, *model, *config, *cycle_start;
+    PoseSourceOptions source; /* run on video or images */
     int kind; /* -1: all three */
     int json, runs;
     double visibility;
@@ -43,10 +55,16 @@ typedef struct {
 
 static int parse_args(int argc, char **argv, MtmArgs *a)
 {
-    *a = (MtmArgs){.kind = -1, .runs = 5, .visibility = POSE_VISIBILITY_MIN};
+    *a = (MtmArgs){.kind = -1, .runs = 5, .visibility = POSE_VISIBILITY_MIN,
+                   .source = {.model = "full"}};
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v;
-        int rc = EXIT_OK;
+        int rc, matched;
+        if ((rc = pose_source_option(MTM_VERB, "--pose-model", argc, argv, &i, &a->source,
+                                     &matched)) != EXIT_OK)
+            return rc;
+        if (matched)
+            continue;
         if (!strcmp(o, "--json"))
             a->json = 1;
         else if (!strcmp(o, "-o") || !strcmp(o, "--model") || !strcmp(o, "--config")) {
@@ -62,6 +80,15 @@ static int parse_args(int argc, char **argv, MtmArgs *a)
             if (!(v = app_option_value(MTM_VERB, argc, argv, &i)))
                 return EXIT_USAGE;
             rc = app_parse_seed(MTM_VERB, v, &a->seed);
+        } else if (!strcmp(o, "--cycle-start")) {
+            if (!(a->cycle_start = app_option_value(MTM_VERB, argc, argv, &i)))
+                return EXIT_USAGE;
+        } else if (!strcmp(o, "--threads")) {
+            if (!(v = app_option_value(MTM_VERB, argc, argv, &i)))
+                return EXIT_USAGE;
+            int threads;
+            if ((rc = app_parse_int(MTM_VERB, "--threads", v, 1, 1024, &threads)) == EXIT_OK)
+                omp_set_num_threads(threads);
         } else if (!strcmp(o, "--runs")) {
             if (!(v = app_option_value(MTM_VERB, argc, argv, &i)))
                 return EXIT_USAGE;
@@ -278,10 +305,89 @@ static int mtm_label(const MtmArgs *a)
 
 /* ---------------------------------------------------------------- run */
 
+/* What every frame goes through: the model's features, a prediction (and for KNN the nearest
+ * training row, the evidence), then the event stream. One row at a time, so a live video and
+ * its keypoints CSV take the same path. */
+typedef struct {
+    const MtmModel *m;
+    int map[POSE_ANGLE_FEATURES];
+    float q[POSE_ANGLE_FEATURES], scaled[POSE_ANGLE_FEATURES];
+    MtmEvents *events;
+    long frames, used;
+} MtmRun;
+
+static StatusCode run_frame(MtmRun *r, int frame, double time_s, const float *feat, Status *st)
+{
+    const MtmModel *m = r->m;
+    int ok = 1, pred = -1, neighbour = -1;
+    for (int j = 0; j < m->d; j++)
+        ok &= !isnan(r->q[j] = feat[r->map[j]]);
+    StatusCode rc = TK_OK;
+    if (ok)
+        rc = mtm_model_predict(m, r->q, 1, r->scaled, &pred, NULL, st);
+    if (!rc && ok && m->kind == MTM_KNN)
+        rc = knn_kneighbors(&m->knn, r->scaled, 1, &neighbour, NULL, st);
+    r->frames++;
+    r->used += ok;
+    return rc ? rc : mtm_events_push(r->events, frame, time_s, feat, pred, neighbour, st);
+}
+
+static int has_csv_suffix(const char *path)
+{
+    const size_t n = strlen(path);
+    return n > 4 && !strcasecmp(path + n - 4, ".csv");
+}
+
+static StatusCode run_keypoints_csv(const MtmArgs *a, MtmRun *r, Status *st)
+{
+    MtmAngleFrames fr;
+    StatusCode rc = mtm_keypoints_angles(a->inputs[0], (float)a->visibility, &fr, st);
+    for (int i = 0; !rc && i < fr.n; i++)
+        rc = run_frame(r, fr.frame[i], fr.time_s[i], fr.feat + (size_t)i * POSE_ANGLE_FEATURES,
+                       st);
+    mtm_angle_frames_free(&fr);
+    return rc;
+}
+
+/* Video or images through the pose pipeline, classified frame by frame as they arrive. */
+static StatusCode run_video(const MtmArgs *a, MtmRun *r, Status *st)
+{
+    PoseSource *src;
+    StatusCode rc = pose_source_open(&src, a->inputs[0], &a->source, st);
+    if (rc)
+        return rc;
+    const long total = video_frame_count(pose_source_video(src));
+    Progress progress;
+    progress_start(&progress, "mtm run", total > 0 ? (double)total : 0.0, "frames");
+    long bad = 0;
+    for (;;) {
+        VideoRead what;
+        PoseSourceFrame f;
+        if ((rc = pose_source_next(src, &f, &what, st)) != TK_OK || what == VIDEO_END)
+            break;
+        if (what == VIDEO_BAD_FRAME) {
+            bad++;
+            fprintf(stderr, "%stakt: warning: %s\n", progress.tty ? "\r\033[K" : "", st->msg);
+            continue;
+        }
+        float feat[POSE_ANGLE_FEATURES];
+        mtm_pose_features(&f.pose, (float)a->visibility, feat);
+        if ((rc = run_frame(r, (int)f.index, mtm_as_in_csv(f.time_s), feat, st)) != TK_OK)
+            break;
+        progress_update(&progress, (double)(r->frames + bad), NULL);
+    }
+    char note[64];
+    snprintf(note, sizeof note, "%ld frames, %ld bad", r->frames, bad);
+    progress_end(&progress, note);
+    pose_source_close(src);
+    return rc;
+}
+
 static int mtm_run(const MtmArgs *a)
 {
     if (a->n_inputs != 1 || !a->model || !a->out)
-        return app_usage_error(MTM_VERB, "run needs KEYPOINTS.csv, --model MODEL.tkw and -o FILE|-");
+        return app_usage_error(MTM_VERB, "run needs INPUT (video, images or keypoints CSV), "
+                               "--model MODEL.tkw and -o FILE|-");
     Status st = {0};
     MtmErgo ergo = mtm_ergo_default();
     if (a->config && mtm_ergo_load(&ergo, a->config, &st))
@@ -289,55 +395,28 @@ static int mtm_run(const MtmArgs *a)
     MtmModel m;
     if (mtm_model_load(&m, a->model, &st))
         return app_fail(&st);
-    int map[POSE_ANGLE_FEATURES];
-    if (m.d > POSE_ANGLE_FEATURES) {
-        status_fail(&st, TK_EINVAL, "%s: the model has %d features; joint angles give at most %d",
-                    a->model, m.d, POSE_ANGLE_FEATURES);
-        mtm_model_free(&m);
-        return app_fail(&st);
-    }
-    MtmAngleFrames fr;
-    if (mtm_feature_map(&m, a->model, map, &st) ||
-        mtm_keypoints_angles(a->inputs[0], (float)a->visibility, &fr, &st)) {
-        mtm_model_free(&m);
-        return app_fail(&st);
-    }
-    const int n = fr.n, d = m.d;
-    MtmFrames f = {.n = n, .frame = fr.frame, .time_s = fr.time_s};
-    f.angles = malloc(sizeof(float) * (size_t)(n ? n : 1) * POSE_ANGLES);
-    f.pred = malloc(sizeof(int) * (size_t)(n ? n : 1));
-    f.neighbour = malloc(sizeof(int) * (size_t)(n ? n : 1));
-    float *q = malloc(sizeof(float) * (size_t)(n ? n : 1) * d);
-    float *scratch = malloc(sizeof(float) * (size_t)(n ? n : 1) * d);
-    int *rows = malloc(sizeof(int) * (size_t)(n ? n : 1)), *pred = malloc(sizeof(int) * (size_t)(n ? n : 1));
-    StatusCode rc = TK_OK;
-    if (!f.angles || !f.pred || !f.neighbour || !q || !scratch || !rows || !pred)
-        rc = status_fail(&st, TK_ENOMEM, "%s: out of memory for %d frames", a->inputs[0], n);
-    int nq = 0;
-    for (int i = 0; !rc && i < n; i++) {
-        const float *v = fr.feat + (size_t)i * POSE_ANGLE_FEATURES;
-        memcpy(f.angles + (size_t)i * POSE_ANGLES, v, sizeof(float) * POSE_ANGLES);
-        f.pred[i] = f.neighbour[i] = -1;
-        int ok = 1;
-        for (int j = 0; j < d; j++)
-            ok &= !isnan(q[(size_t)nq * d + j] = v[map[j]]);
-        if (ok)
-            rows[nq++] = i;
-    }
-    if (!rc && nq > 0)
-        rc = mtm_model_predict(&m, q, nq, scratch, pred, NULL, &st);
-    if (!rc && nq > 0 && m.kind == MTM_KNN)
-        rc = knn_kneighbors(&m.knn, scratch, nq, f.neighbour, NULL, &st); /* scratch: scaled q */
-    if (!rc) {
-        /* knn_kneighbors filled the first nq slots; spread them to their frames. */
-        for (int r = nq - 1; r >= 0; r--) {
-            const int nb = m.kind == MTM_KNN ? f.neighbour[r] : -1;
-            f.pred[rows[r]] = pred[r];
-            if (rows[r] != r)
-                f.neighbour[r] = -1;
-            f.neighbour[rows[r]] = nb;
+    MtmRun r = {.m = &m};
+    int cycle_start = -1;
+    if (a->cycle_start) {
+        for (int c = 0; c < m.n_classes; c++)
+            if (!strcmp(m.class_names[c], a->cycle_start))
+                cycle_start = c;
+        if (cycle_start < 0) {
+            char codes[512] = "";
+            for (int c = 0; c < m.n_classes && strlen(codes) < 400; c++)
+                snprintf(codes + strlen(codes), sizeof codes - strlen(codes), "%s%s",
+                         c ? ", " : "", m.class_names[c]);
+            mtm_model_free(&m);
+            return app_usage_error(MTM_VERB, "--cycle-start '%s': not a code of %s (its codes: "
+                                   "%s)", a->cycle_start, a->model, codes);
         }
     }
+    StatusCode rc = TK_OK;
+    if (m.d > POSE_ANGLE_FEATURES)
+        rc = status_fail(&st, TK_EINVAL, "%s: the model has %d features; joint angles give at "
+                         "most %d", a->model, m.d, POSE_ANGLE_FEATURES);
+    if (!rc)
+        rc = mtm_feature_map(&m, a->model, r.map, &st);
     FILE *out = NULL;
     AtomicFile af;
     const int to_stdout = !strcmp(a->out, "-");
@@ -347,18 +426,23 @@ static int mtm_run(const MtmArgs *a)
         else if (!(rc = atomic_open(&af, a->out, &st)))
             out = af.fp;
     }
-    if (!rc) {
-        fprintf(stderr, "mtm run: %d frames, %d with every feature the model needs\n", n, nq);
-        rc = mtm_events_write(&f, &m, &ergo, out, stderr, &st);
-        if (!to_stdout) {
-            if (rc)
-                atomic_abort(&af);
-            else
-                rc = atomic_commit(&af, &st);
-        }
+    if (!rc && !(rc = mtm_events_new(&r.events, &m, &ergo, out, &st))) {
+        rc = has_csv_suffix(a->inputs[0]) ? run_keypoints_csv(a, &r, &st) : run_video(a, &r, &st);
+        if (!rc)
+            rc = mtm_events_finish(r.events, &st);
     }
-    free(f.angles), free(f.pred), free(f.neighbour), free(q), free(scratch), free(rows), free(pred);
-    mtm_angle_frames_free(&fr);
+    if (out && !to_stdout) {
+        if (rc)
+            atomic_abort(&af);
+        else
+            rc = atomic_commit(&af, &st);
+    }
+    if (!rc) {
+        fprintf(stderr, "mtm run: %ld frames, %ld with every feature the model needs\n",
+                r.frames, r.used);
+        rc = mtm_events_summary(r.events, cycle_start, stderr, &st);
+    }
+    mtm_events_free(r.events);
     mtm_model_free(&m);
     return rc ? app_fail(&st) : EXIT_OK;
 }

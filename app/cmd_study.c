@@ -31,9 +31,19 @@ static void usage(void)
            "  --names FILE         action names, one per line, in cluster order\n"
            "  --labels TRUE.csv    per-frame truth (frame,label[,seq_id]) for the evaluation\n"
            "  --ae MODEL.tkw       reuse a trained autoencoder instead of training one\n"
-           "  --epochs N           training epochs (10)\n"
-           "  --stride N           frames between window starts (automatic)\n"
+           "  --epochs N           training epochs (automatic: about 3000 optimiser steps;\n"
+           "                       early stopping on the validation loss may end sooner)\n"
+           "  --stride N           frames between window starts (automatic: every frame up to\n"
+           "                       100,000 frames, then coarser so that 100,000 windows remain)\n"
+           "  --train-windows N    training windows per epoch at most, counted at stride 1\n"
+           "                       (20000); a longer input trains on a seeded sample of\n"
+           "                       blocks of frames\n"
            "  --min-duration S     shorter segments join a neighbour (0.1 s)\n"
+           "  --normalise N        body (default): each frame centred on its joints' centroid\n"
+           "                       and divided by the sequence's median body spread, then\n"
+           "                       min-max scaled; minmax: min-max scaling only. The baselines\n"
+           "                       see the same windows. With --ae: the model's own (stored\n"
+           "                       in it); a --normalise that disagrees is refused\n"
            "  --xy                 x and y only of 3-D keypoints\n"
            "  --seed S             seed of everything random (0)\n"
            "  --threads N          OpenMP threads\n");
@@ -51,7 +61,7 @@ int cmd_study(int argc, char **argv)
         usage();
         return EXIT_OK;
     }
-    StudyOptions o = {.method = STUDY_KMEANS, .epochs = 10, .min_duration = 0.1};
+    StudyOptions o = {.method = STUDY_KMEANS, .min_duration = 0.1};
     const char *pose_model = "full", *fps_text = NULL;
     int rc;
     for (int i = 1; i < argc; i++) {
@@ -109,6 +119,18 @@ int cmd_study(int argc, char **argv)
         } else if (!strcmp(a, "--stride")) {
             if ((rc = app_parse_int(VERB, a, v, 1, 1 << 20, &o.stride)) != EXIT_OK)
                 return rc;
+        } else if (!strcmp(a, "--train-windows")) {
+            /* 7: one window in each of the 7 training blocks a validation block needs */
+            if ((rc = app_parse_int(VERB, a, v, 7, 1 << 24, &o.train_windows)) != EXIT_OK)
+                return rc;
+        } else if (!strcmp(a, "--normalise")) {
+            if (!strcmp(v, "body"))
+                o.normalise = STUDY_NORMALISE_BODY;
+            else if (!strcmp(v, "minmax"))
+                o.normalise = STUDY_NORMALISE_MINMAX;
+            else
+                return app_usage_error(VERB, "--normalise '%s': expected body or minmax", v);
+            o.normalise_given = 1;
         } else if (!strcmp(a, "--min-duration")) {
             if ((rc = app_parse_double(VERB, a, v, &o.min_duration)) != EXIT_OK)
                 return rc;

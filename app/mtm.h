@@ -105,20 +105,59 @@ MtmErgo mtm_ergo_default(void);
 /* key = value lines ('#' comments); unknown keys and bad numbers are errors naming the line. */
 StatusCode mtm_ergo_load(MtmErgo *e, const char *path, Status *st);
 
-/* The per-frame input of the event builder. */
-typedef struct {
-    int n;              /* frames */
-    int *frame;         /* n */
-    double *time_s;     /* n */
-    float *angles;      /* n x POSE_ANGLES, NAN where invalid */
-    int *pred;          /* n, the class per frame; -1 where the frame had no valid features */
-    int *neighbour;     /* n, the nearest training row (KNN) or -1 */
-} MtmFrames;
+/* The risks of one motion element (thresholds in MtmErgo): a wrist angle below
+ * wrist_extension (180 is a straight wrist), an elbow or shoulder angle outside its neutral
+ * range, left/right shoulder angles differing by more than asymmetry. */
+enum { MTM_RISK_L_WRIST, MTM_RISK_R_WRIST, MTM_RISK_L_ELBOW, MTM_RISK_R_ELBOW,
+       MTM_RISK_L_SHOULDER, MTM_RISK_R_SHOULDER, MTM_RISK_ASYMMETRY, MTM_RISK_COUNT };
 
-/* Writes one JSON line per motion element to out (flushed per line) and the summary (per code
- * totals, exposure seconds per risk, neutral-posture check) to summary (may be NULL). */
-StatusCode mtm_events_write(const MtmFrames *f, const MtmModel *m, const MtmErgo *e, FILE *out,
-                            FILE *summary, Status *st);
+const char *mtm_risk_name(int risk); /* "l_wrist_extension", ..., "shoulder_asymmetry" */
+
+/* One motion element as the summary keeps it. */
+typedef struct {
+    int code;                       /* class id; -1: a gap (frames the model could not use) */
+    double t_start, t_end;          /* seconds; an element ends where the next frame begins */
+    double held_s[MTM_RISK_COUNT];  /* seconds each flagged risk was held (0 when not flagged) */
+} MtmElement;
+
+/* The streaming event builder: frames go in one at a time, and each motion element (a run of
+ * one code; runs shorter than min_frames join the element before them, or the one after at the
+ * start or after a gap) is written as one JSON line, flushed, as soon as it can no longer
+ * change — at most min_frames frames after it ends. */
+typedef struct MtmEvents MtmEvents;
+
+StatusCode mtm_events_new(MtmEvents **ev, const MtmModel *m, const MtmErgo *e, FILE *out,
+                          Status *st);
+/* One frame: its number, time (not decreasing), the POSE_ANGLES joint angles (NAN where
+ * invalid), its class (-1: no valid features) and nearest training row (-1: none). */
+StatusCode mtm_events_push(MtmEvents *ev, int frame, double time_s, const float *angles,
+                           int pred, int neighbour, Status *st);
+/* Writes what is still open; the last frame lasts as long as the interval before it. */
+StatusCode mtm_events_finish(MtmEvents *ev, Status *st);
+/* The elements written so far, gaps included, in time order. */
+const MtmElement *mtm_events_elements(const MtmEvents *ev, int *n);
+/* After finish: per-code counts and TMU, exposure seconds per risk, per work cycle (see
+ * mtm_cycles; cycle_start = a class id or -1) with the mean per cycle, and the start-of-shift
+ * neutral-posture check, as text. */
+StatusCode mtm_events_summary(const MtmEvents *ev, int cycle_start, FILE *out, Status *st);
+void mtm_events_free(MtmEvents *ev);
+
+/* ---------------------------------------------------------------- cycles (mtm_cycles.c) */
+
+typedef struct {
+    int first, last;                /* element indices, inclusive */
+    double t_start, t_end;          /* seconds */
+    double tmu;                     /* the elements' TMU (gaps not counted) */
+    double held_s[MTM_RISK_COUNT];  /* seconds held per flagged risk */
+} MtmCycle;
+
+/* Work cycles of an element sequence. start_code >= 0: a cycle begins at each element of that
+ * class and runs up to the next one (the stretch after the last is not a whole cycle and is
+ * left out); -1: the repetitions of the element pattern that repeats back to back over the
+ * most elements (study_cycle_pattern; gaps break a repetition). *cycles is malloc'ed (NULL
+ * when there are none). */
+StatusCode mtm_cycles(const MtmElement *el, int n, int start_code, MtmCycle **cycles,
+                      int *n_cycles, Status *st);
 
 /* ---------------------------------------------------------------- data (mtm_data.c) */
 
@@ -150,6 +189,13 @@ typedef struct {
 StatusCode mtm_keypoints_angles(const char *path, float min_visibility, MtmAngleFrames *a,
                                 Status *st);
 void mtm_angle_frames_free(MtmAngleFrames *a);
+/* v as the keypoints CSV of `takt pose` holds it: printed with 6 decimals, read back as a
+ * float (app/cmd_pose.c writes, io/csv.c reads), so that frames straight from the pose
+ * pipeline give the same features as its CSV does. */
+float mtm_as_in_csv(double v);
+/* The POSE_ANGLE_FEATURES features of one frame of the pose pipeline (NAN where invalid, all
+ * NAN without a person), from its landmarks rounded as in the CSV. */
+void mtm_pose_features(const PoseFrameResult *r, float min_visibility, float *feat);
 /* map[j] = the angle feature behind model feature j; an error naming the model's first
  * feature that is not a joint-angle feature (a model trained on other features). */
 StatusCode mtm_feature_map(const MtmModel *m, const char *model_path, int *map, Status *st);

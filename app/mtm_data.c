@@ -174,6 +174,29 @@ StatusCode mtm_keypoints_angles(const char *path, float min_visibility, MtmAngle
     return rc;
 }
 
+float mtm_as_in_csv(double v)
+{
+    char text[64];
+    snprintf(text, sizeof text, "%.6f", v);
+    return strtof(text, NULL);
+}
+
+void mtm_pose_features(const PoseFrameResult *r, float min_visibility, float *feat)
+{
+    float lm[4 * POSE_LANDMARKS] = {0};
+    for (int i = 0; r->found && i < POSE_LANDMARKS; i++) {
+        const PoseLandmark *l = &r->lm.landmarks[i];
+        lm[4 * i] = mtm_as_in_csv(l->x);
+        lm[4 * i + 1] = mtm_as_in_csv(l->y);
+        lm[4 * i + 2] = mtm_as_in_csv(l->z);
+        lm[4 * i + 3] = mtm_as_in_csv(l->visibility);
+    }
+    PoseAngles pa;
+    pose_angles_compute(lm, min_visibility, &pa);
+    for (int k = 0; k < POSE_ANGLE_FEATURES; k++)
+        feat[k] = r->found ? pa.value[k] : NAN;
+}
+
 StatusCode mtm_feature_map(const MtmModel *m, const char *model_path, int *map, Status *st)
 {
     for (int j = 0; j < m->d; j++) {

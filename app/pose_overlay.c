@@ -1,17 +1,11 @@
 /* pose_overlay.c — a frame with its pose drawn on it, written as PNG (`takt pose --overlay`):
- * MediaPipe's skeleton (POSE_CONNECTIONS of mediapipe/python/solutions/pose_connections.py)
- * and its landmarks, leaving out, as MediaPipe's drawing_utils.py does, landmarks whose
- * visibility or presence is below 0.5; the ROI the landmark model saw as a thin frame. */
+ * MediaPipe's skeleton (pose_connections) and its landmarks, leaving out, as MediaPipe's
+ * drawing_utils.py does, landmarks whose visibility or presence is below 0.5; the ROI the
+ * landmark model saw as a thin frame. */
 #include "app.h"
 
 #include <math.h>
 #include <string.h>
-
-static const int connections[][2] = {
-    {0, 1},   {1, 2},   {2, 3},   {3, 7},   {0, 4},   {4, 5},   {5, 6},   {6, 8},   {9, 10},
-    {11, 12}, {11, 13}, {13, 15}, {15, 17}, {15, 19}, {15, 21}, {17, 19}, {12, 14}, {14, 16},
-    {16, 18}, {16, 20}, {16, 22}, {18, 20}, {11, 23}, {12, 24}, {23, 24}, {23, 25}, {24, 26},
-    {25, 27}, {26, 28}, {27, 29}, {28, 30}, {29, 31}, {30, 32}, {27, 31}, {28, 32}};
 
 #define DRAW_MIN_VISIBILITY 0.5f
 
@@ -45,8 +39,8 @@ StatusCode pose_overlay_write(const char *path, const Image *frame, const PoseFr
             draw_line(canvas, corner[k][0], corner[k][1], corner[(k + 1) % 4][0],
                       corner[(k + 1) % 4][1], 1.0, roi_colour);
         const PoseLandmark *lm = r->lm.landmarks;
-        for (size_t k = 0; k < sizeof connections / sizeof connections[0]; k++) {
-            const PoseLandmark *a = &lm[connections[k][0]], *b = &lm[connections[k][1]];
+        for (int k = 0; k < POSE_CONNECTIONS; k++) {
+            const PoseLandmark *a = &lm[pose_connections[k][0]], *b = &lm[pose_connections[k][1]];
             if (drawable(a) && drawable(b))
                 draw_line(canvas, a->x * W, a->y * H, b->x * W, b->y * H, line, bone);
         }

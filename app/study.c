@@ -1,8 +1,9 @@
-/* study.c — `takt study` from keypoints to report: read and check the input, train (or load)
- * the sequence autoencoder, embed every window, cluster the latent vectors, vote a label per
- * frame, cut segments, compute the time study, evaluate against the truth when there is one,
- * and write the report. Nothing is written before the input has passed every check, and on a
- * later failure the files already written are removed, so OUTDIR never holds half a study. */
+/* study.c — `takt study` from keypoints to report: read and check the input (its coordinates
+ * spooled to disk, app/study_frames.c), train (or load) the sequence autoencoder, embed every
+ * window, cluster the latent vectors, vote a label per frame, cut segments, compute the time
+ * study, evaluate against the truth when there is one, and write the report. Nothing is
+ * written before the input has passed every check, and on a later failure the files already
+ * written are removed, so OUTDIR never holds half a study. */
 #include "study.h"
 #include "../cluster/cluster.h"
 
@@ -18,9 +19,13 @@
 #define STUDY_FIT_SAMPLE 5000 /* rows the density and tree methods are fitted on */
 #define STUDY_TSNE_POINTS 1000
 #define STUDY_DEFAULT_FPS 30.0
-/* Training windows per epoch the automatic stride aims at, so that an epoch stays short on a
- * long recording while a short one uses every window. */
+/* Training windows per epoch at most (--train-windows): an input whose training part holds
+ * more trains on a sample of blocks of frames (app/study_frames.c), so that neither an epoch
+ * nor memory grows with the recording; a shorter one trains on every frame at the stride that
+ * keeps within it. */
 #define STUDY_TRAIN_WINDOWS 20000
+/* Windows embedded at most: the automatic stride grows with the recording beyond it. */
+#define STUDY_MAX_WINDOWS 100000
 
 static const char *const method_names[] = {"kmeans", "dbscan", "meanshift", "hierarchical"};
 
@@ -31,10 +36,20 @@ static StatusCode file_sha256(const char *path, char hex[65], Status *st)
         return status_fail(st, TK_EIO, "%s: cannot open: %s", path, strerror(errno));
     Sha256 s;
     sha256_init(&s);
+    /* An 8-hour keypoints file is about a gigabyte: this pass gets its own progress line. */
+    struct stat sb;
+    Progress p;
+    progress_start(&p, "study: sha256", fstat(fileno(f), &sb) == 0 ? sb.st_size / 1e6 : 0,
+                   "MB");
     unsigned char buf[1 << 16];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+    size_t n, done = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
         sha256_update(&s, buf, n);
+        done += n;
+        if (!(done & ((1u << 24) - 1)))
+            progress_update(&p, done / 1e6, NULL);
+    }
+    progress_end(&p, NULL);
     const int bad = ferror(f);
     fclose(f);
     if (bad)
@@ -98,6 +113,25 @@ static StatusCode read_names(const char *path, int k, char ***names, Status *st)
     return TK_OK;
 }
 
+/* The normalisation --ae's model was trained with (its metadata): the frames must be prepared
+ * the same way, so an explicit --normalise that disagrees is refused rather than obeyed. */
+static StatusCode model_normalisation(const StudyOptions *o, StudyNormalise *out, Status *st)
+{
+    char name[16];
+    StatusCode rc = seqae_normalisation(o->ae_path, name, sizeof name, st);
+    if (rc)
+        return rc;
+    const StudyNormalise model = !strcmp(name, "body") ? STUDY_NORMALISE_BODY
+                                                       : STUDY_NORMALISE_MINMAX;
+    if (o->normalise_given && o->normalise != model)
+        return status_fail(st, TK_EINVAL, "%s: trained on %s-normalised frames, not on the "
+                           "--normalise %s asked for (leave --normalise out to use the model's)",
+                           o->ae_path, name,
+                           o->normalise == STUDY_NORMALISE_BODY ? "body" : "minmax");
+    *out = model;
+    return TK_OK;
+}
+
 typedef struct {
     Progress progress;
     int started;
@@ -119,11 +153,12 @@ static void on_train_progress(void *user, const TrainState *s, int step, int ste
     progress_update(&v->progress, (double)s->epoch * steps + step, note);
 }
 
-/* Latent vector of every window, in batches through the encoder. */
-static StatusCode embed_windows(const SeqAE *m, const Keypoints *k, const int *starts, int n,
-                                float *z, Status *st)
+/* Latent vector of every window, in batches through the encoder; each window is read back
+ * from the frames on disk and scaled, so no more than a batch of windows is ever held. */
+static StatusCode embed_windows(const SeqAE *m, const StudyFrames *frames, const MinMax *scale,
+                                const int *starts, int n, float *z, Status *st)
 {
-    const int T = m->cfg.seq_len, L = m->cfg.latent;
+    const int T = m->cfg.seq_len, L = m->cfg.latent, F = frames->meta.n_features;
     Arena measure, arena = {0};
     SeqAEWork w;
     arena_init_measure(&measure);
@@ -131,16 +166,19 @@ static StatusCode embed_windows(const SeqAE *m, const Keypoints *k, const int *s
     StatusCode rc = arena_init(&arena, measure.peak, st);
     if (!rc)
         rc = seqae_work_plan(m, &w, &arena, STUDY_BATCH, 0, st);
-    float *x = rc ? NULL : malloc(sizeof(float) * (size_t)STUDY_BATCH * T * k->n_features);
+    float *x = rc ? NULL : malloc(sizeof(float) * (size_t)STUDY_BATCH * T * F);
     if (!rc && !x)
         rc = status_fail(st, TK_ENOMEM, "embed: out of memory");
     if (!rc) {
         Progress p;
         progress_start(&p, "study: embed", n, "windows");
-        for (int i = 0; i < n; i += STUDY_BATCH) {
+        for (int i = 0; !rc && i < n; i += STUDY_BATCH) {
             const int B = n - i < STUDY_BATCH ? n - i : STUDY_BATCH;
-            windows_gather(k, starts + i, NULL, B, T, x);
-            seqae_encode(m, &w, x, B, z + (size_t)i * L);
+            for (int b = 0; !rc && b < B; b++)
+                rc = study_frames_window(frames, starts[i + b], T, scale,
+                                         x + (size_t)b * T * F, st);
+            if (!rc)
+                seqae_encode(m, &w, x, B, z + (size_t)i * L);
             progress_update(&p, i + B, NULL);
         }
         progress_end(&p, NULL);
@@ -349,8 +387,8 @@ StatusCode study_run(const StudyOptions *o, Status *st)
     r.opt = o;
     r.method_name = method_names[o->method];
     r.best_loss = NAN;
-    Keypoints k;
-    memset(&k, 0, sizeof k);
+    StudyFrames frames = {.fd = -1};
+    Keypoints *k = &frames.meta; /* per-frame bookkeeping; the coordinates stay on disk */
     TrainState ts;
     memset(&ts, 0, sizeof ts);
     int trained = 0, labelled = 0;
@@ -364,47 +402,54 @@ StatusCode study_run(const StudyOptions *o, Status *st)
     Written written = {.n = 0};
 
     StatusCode rc = file_sha256(o->input, r.input_sha256, st);
+    r.normalise = o->normalise;
+    if (!rc && o->ae_path)
+        rc = model_normalisation(o, &r.normalise, st);
     if (!rc)
         rc = input_layout(o->input, o->xy, &r.dims, &labelled, st);
     if (!rc)
-        rc = keypoints_read(&k, o->input, o->xy, st);
+        rc = study_frames_open(&frames, o->input, o->xy, st);
+    if (!rc && r.normalise == STUDY_NORMALISE_BODY)
+        rc = study_frames_body_normalise(&frames, r.dims, st);
     if (!rc) {
-        r.n_frames = k.n_frames;
-        r.n_features = k.n_features;
+        r.n_frames = k->n_frames;
+        r.n_features = k->n_features;
         int present = 0;
-        for (int f = 0; f < k.n_frames; f++)
-            present += k.present[f];
+        for (int f = 0; f < k->n_frames; f++)
+            present += k->present[f];
         const int T = 40;
-        if (k.n_frames < T)
+        if (k->n_frames < T)
             rc = status_fail(st, TK_EINVAL, "%s: %d frames, fewer than one window of %d",
-                             o->input, k.n_frames, T);
+                             o->input, k->n_frames, T);
         else if (!present)
             rc = status_fail(st, TK_EINVAL, "%s: nobody is in view in any of its %d frames",
-                             o->input, k.n_frames);
+                             o->input, k->n_frames);
     }
     if (!rc) {
         r.fps = o->fps > 0 ? o->fps : STUDY_DEFAULT_FPS;
-        if (o->fps <= 0 && !labelled && k.n_frames > 1 &&
-            k.time_s[k.n_frames - 1] > k.time_s[0])
-            r.fps = (k.n_frames - 1) / (double)(k.time_s[k.n_frames - 1] - k.time_s[0]);
+        if (o->fps <= 0 && !labelled && k->n_frames > 1 &&
+            k->time_s[k->n_frames - 1] > k->time_s[0])
+            r.fps = (k->n_frames - 1) / (double)(k->time_s[k->n_frames - 1] - k->time_s[0]);
         r.dt = 1.0 / r.fps;
     }
     /* The truth is read now so that a bad file fails before any work, and kept aside: it only
      * meets the clusters in the evaluation. */
     const char *truth_path = o->labels_path ? o->labels_path : labelled ? o->input : NULL;
     if (!rc && truth_path) {
-        truth = malloc(sizeof(int) * (size_t)k.n_frames);
-        rc = truth ? study_read_truth(truth_path, &k, truth, &r.class_names, &r.n_classes, st)
+        truth = malloc(sizeof(int) * (size_t)k->n_frames);
+        rc = truth ? study_read_truth(truth_path, k, truth, &r.class_names, &r.n_classes, st)
                    : status_fail(st, TK_ENOMEM, "%s: out of memory", truth_path);
         if (!rc && o->labels_path)
             rc = file_sha256(o->labels_path, r.labels_sha256, st);
         r.evaluated = !rc;
     }
+    if (!rc && o->names_path)
+        rc = file_sha256(o->names_path, r.names_sha256, st);
     if (!rc && o->ae_path) {
         rc = seqae_load(&loaded, &loaded_scale, o->ae_path, st);
-        if (!rc && loaded.cfg.features != k.n_features)
+        if (!rc && loaded.cfg.features != k->n_features)
             rc = status_fail(st, TK_EINVAL, "%s: %d coordinates per frame, the model %s takes %d",
-                             o->input, k.n_features, o->ae_path, loaded.cfg.features);
+                             o->input, k->n_features, o->ae_path, loaded.cfg.features);
         if (!rc)
             rc = file_sha256(o->ae_path, r.ae_sha256, st);
         model = &loaded;
@@ -413,18 +458,44 @@ StatusCode study_run(const StudyOptions *o, Status *st)
         TrainConfig cfg = train_default_config();
         cfg.epochs = o->epochs;
         cfg.seed = o->seed;
-        cfg.stride = o->stride ? o->stride
-                               : (k.n_frames * 7 / 10 + STUDY_TRAIN_WINDOWS - 1) /
-                                     STUDY_TRAIN_WINDOWS;
-        rc = train_state_new(&ts, &cfg, &k, st);
+        const int cap = o->train_windows ? o->train_windows : STUDY_TRAIN_WINDOWS;
+        study_sample_plan(k->n_frames, cap, cfg.seq_len, o->stride ? o->stride : 1, &r.sample);
+        Keypoints data;
+        if (r.sample.sampled) {
+            cfg.stride = o->stride ? o->stride : 1;
+            rc = study_frames_sample(&frames, &r.sample, o->seed, &data, st);
+        } else {
+            cfg.stride = o->stride ? o->stride : (k->n_frames * 7 / 10 + cap - 1) / cap;
+            rc = study_frames_load(&frames, &data, st);
+        }
+        const int have_data = !rc;
+        if (!rc && !o->epochs)
+            rc = study_train_epochs(&data, &cfg, &cfg.epochs, st);
+        r.epochs = cfg.epochs;
+        if (!rc)
+            rc = train_state_new(&ts, &cfg, &data, st);
         trained = !rc;
+        if (!rc && r.sample.sampled) {
+            /* The scaling of the whole training part, not of the blocks drawn from it. */
+            int a, b;
+            MinMax whole;
+            split_70_10_20(k->n_frames, &a, &b);
+            rc = study_frames_minmax(&frames, 0, a, &whole, st);
+            if (!rc) {
+                minmax_free(&ts.scale);
+                ts.scale = whole;
+            }
+        }
         TrainView view = {0};
         TrainIo io = {.callback = on_train_progress, .user = &view};
         int stopped = 0;
         if (!rc)
-            rc = train_run(&ts, &k, &io, &stopped, st);
+            rc = train_run(&ts, &data, &io, &stopped, st);
         if (view.started)
             progress_end(&view.progress, NULL);
+        if (have_data)
+            keypoints_free(&data);
+        r.train_windows = ts.n_train;
         r.epochs_run = ts.epoch;
         r.best_loss = ts.best_val;
         model = &ts.model;
@@ -432,11 +503,10 @@ StatusCode study_run(const StudyOptions *o, Status *st)
     }
     const int T = model ? model->cfg.seq_len : 40, L = model ? model->cfg.latent : 0;
     r.window_len = T;
-    r.stride = o->stride ? o->stride : (k.n_frames + 199999) / 200000;
-    if (!rc) {
-        minmax_apply(scale, &k);
-        rc = windows_make(&k, 0, k.n_frames, T, r.stride, &starts, &r.n_windows, st);
-    }
+    r.stride = o->stride ? o->stride
+                         : (k->n_frames + STUDY_MAX_WINDOWS - 1) / STUDY_MAX_WINDOWS;
+    if (!rc)
+        rc = windows_make(k, 0, k->n_frames, T, r.stride, &starts, &r.n_windows, st);
     if (!rc && r.n_windows < 2)
         rc = status_fail(st, TK_EINVAL, "%s: %d windows of %d frames within one sequence; a "
                          "study needs at least 2", o->input, r.n_windows, T);
@@ -448,7 +518,7 @@ StatusCode study_run(const StudyOptions *o, Status *st)
                              r.n_windows);
     }
     if (!rc)
-        rc = embed_windows(model, &k, starts, r.n_windows, z, st);
+        rc = embed_windows(model, &frames, scale, starts, r.n_windows, z, st);
 
     /* The elbow is always drawn; it chooses k only when asked to. */
     if (!rc) {
@@ -485,45 +555,44 @@ StatusCode study_run(const StudyOptions *o, Status *st)
     }
     const int min_frames = (int)lround(o->min_duration * r.fps);
     if (!rc) {
-        votes = malloc(sizeof(int) * (size_t)k.n_frames * r.k);
-        frame = malloc(sizeof(int) * (size_t)k.n_frames);
-        conf = malloc(sizeof(float) * (size_t)k.n_frames);
+        votes = malloc(sizeof(int) * (size_t)r.k);
+        frame = malloc(sizeof(int) * (size_t)k->n_frames);
+        conf = malloc(sizeof(float) * (size_t)k->n_frames);
         r.stats = calloc((size_t)r.k, sizeof *r.stats);
         if (!votes || !frame || !conf || !r.stats)
             rc = status_fail(st, TK_ENOMEM, "%s: out of memory for %d frames", o->input,
-                             k.n_frames);
+                             k->n_frames);
     }
     if (!rc) {
-        study_vote_frames(starts, r.n_windows, T, win, r.k, k.present, k.n_frames, votes, frame,
-                          conf);
-        rc = study_segments(frame, conf, k.n_frames, min_frames, &r.segs, &r.n_segs, st);
+        study_vote_frames(starts, r.n_windows, T, win, r.k, k, votes, frame, conf);
+        rc = study_segments(frame, conf, k->n_frames, min_frames, &r.segs, &r.n_segs, st);
     }
     if (!rc) {
-        study_action_stats(r.segs, r.n_segs, r.k, r.dt, k.n_frames, r.stats, &r.absent);
+        study_action_stats(r.segs, r.n_segs, r.k, r.dt, k->n_frames, r.stats, &r.absent);
         study_find_cycle(r.segs, r.n_segs, r.dt, &r.cycle);
         rc = read_names(o->names_path, r.k, &r.names, st);
     }
     if (!rc && r.evaluated) {
         Progress p;
         progress_start(&p, "study: evaluate + baselines", 3, "steps");
-        pred = malloc(sizeof(int) * (size_t)k.n_frames);
-        rc = pred ? study_score(truth, r.n_classes, frame, r.k, k.n_frames, &r.scores, st)
+        pred = malloc(sizeof(int) * (size_t)k->n_frames);
+        rc = pred ? study_score(truth, r.n_classes, frame, r.k, k->n_frames, &r.scores, st)
                   : status_fail(st, TK_ENOMEM, "evaluation: out of memory");
-        r.pca_components = L < T * k.n_features ? L : T * k.n_features;
+        r.pca_components = L < T * k->n_features ? L : T * k->n_features;
         if (!rc)
-            rc = study_baseline(&k, starts, r.n_windows, T, r.k, 0, min_frames, o->seed, pred,
-                                st);
-        if (!rc)
-            rc = study_score(truth, r.n_classes, pred, r.k, k.n_frames, &r.raw_scores, st);
-        progress_update(&p, 1, NULL);
-        if (!rc)
-            rc = study_baseline(&k, starts, r.n_windows, T, r.k, r.pca_components, min_frames,
+            rc = study_baseline(&frames, scale, starts, r.n_windows, T, r.k, 0, min_frames,
                                 o->seed, pred, st);
         if (!rc)
-            rc = study_score(truth, r.n_classes, pred, r.k, k.n_frames, &r.pca_scores, st);
+            rc = study_score(truth, r.n_classes, pred, r.k, k->n_frames, &r.raw_scores, st);
+        progress_update(&p, 1, NULL);
+        if (!rc)
+            rc = study_baseline(&frames, scale, starts, r.n_windows, T, r.k, r.pca_components,
+                                min_frames, o->seed, pred, st);
+        if (!rc)
+            rc = study_score(truth, r.n_classes, pred, r.k, k->n_frames, &r.pca_scores, st);
         progress_update(&p, 2, NULL);
         if (!rc)
-            rc = study_holdout(z, r.n_windows, L, starts, T, &k, truth, r.n_classes, r.k,
+            rc = study_holdout(z, r.n_windows, L, starts, T, k, truth, r.n_classes, r.k,
                                min_frames, o->seed, &r.holdout, st);
         progress_end(&p, NULL);
     }
@@ -533,15 +602,24 @@ StatusCode study_run(const StudyOptions *o, Status *st)
         rc = make_dir(o->outdir, st);
     if (!rc)
         rc = write_plots(&r, trained ? &ts : NULL, z, L, win, &written, st);
+    Progress p;
+    progress_start(&p, "study: write report", 4, "files");
     if (!rc)
-        rc = study_strips(out_path(&written, o->outdir, "strips.png"), &k, scale, r.dims, z, L,
-                          starts, r.n_windows, T, win, r.k, (const char *const *)r.names, st);
+        rc = study_strips(out_path(&written, o->outdir, "strips.png"), &frames, scale, r.dims,
+                          z, L, starts, r.n_windows, T, win, r.k, (const char *const *)r.names,
+                          st);
+    progress_update(&p, 1, NULL);
     if (!rc && trained)
-        rc = seqae_save(&ts.model, &ts.scale, out_path(&written, o->outdir, "model.tkw"), st);
+        rc = seqae_save(&ts.model, &ts.scale,
+                        r.normalise == STUDY_NORMALISE_BODY ? "body" : "minmax",
+                        out_path(&written, o->outdir, "model.tkw"), st);
+    progress_update(&p, 2, NULL);
     if (!rc)
         rc = study_write_segments(out_path(&written, o->outdir, "segments.csv"), &r, st);
+    progress_update(&p, 3, NULL);
     if (!rc)
         rc = study_write_report(out_path(&written, o->outdir, "report.json"), &r, st);
+    progress_end(&p, NULL);
     if (rc) {
         for (int i = 0; i < written.n; i++)
             unlink(written.paths[i]);
@@ -573,6 +651,6 @@ StatusCode study_run(const StudyOptions *o, Status *st)
         seqae_free(&loaded);
         minmax_free(&loaded_scale);
     }
-    keypoints_free(&k);
+    study_frames_close(&frames);
     return rc;
 }

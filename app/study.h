@@ -13,6 +13,9 @@
 #define STUDY_MAX_CYCLE 8
 
 typedef enum { STUDY_KMEANS, STUDY_DBSCAN, STUDY_MEANSHIFT, STUDY_HIERARCHICAL } StudyMethod;
+/* What the windows hold before the min-max scaling: the coordinates as read, or body-centred
+ * (study_frames_body_normalise). */
+typedef enum { STUDY_NORMALISE_BODY, STUDY_NORMALISE_MINMAX } StudyNormalise;
 
 typedef struct {
     const char *input, *outdir;
@@ -20,9 +23,12 @@ typedef struct {
     const char *labels_path; /* per-frame truth (NULL: the input's label column if any) */
     const char *ae_path;     /* a trained SeqAE to reuse (NULL: train one) */
     StudyMethod method;
+    StudyNormalise normalise; /* the same for the autoencoder and the baselines */
+    int normalise_given;      /* --normalise was given: with --ae it must match the model */
     int k;                   /* clusters; 0 = the elbow's choice */
-    int epochs;
+    int epochs;              /* 0 = study_train_epochs decides */
     int stride;              /* frames between window starts; 0 = automatic */
+    int train_windows;       /* training windows cap: longer inputs train on a sample */
     int xy;                  /* x, y only of 3-D keypoints */
     int threads;             /* 0 = OpenMP's default */
     int quiet;               /* no summary table on stdout (tests) */
@@ -38,13 +44,67 @@ typedef struct {
     double confidence; /* mean share of the window votes its frames' label got */
 } StudySegment;
 
-/* Every window [starts[i], starts[i] + len) votes win_label[i] (< 0 = no vote) for its frames;
- * a frame takes the label with most votes (lowest on a tie), confidence = that share; absent
- * frames get -1; present frames no window covers take the nearest voted frame's label with
- * confidence 0. votes: caller's scratch of n_frames * k ints. */
+/* The input's frames (app/study_frames.c): one streaming pass copies the coordinates to an
+ * unlinked scratch file ($TMPDIR, else /tmp) and keeps the per-frame bookkeeping in meta
+ * (meta.x = NULL); the stages read back the rows they need, so memory does not grow with the
+ * recording beyond a few bytes per frame. */
+typedef struct {
+    Keypoints meta;
+    int fd;
+} StudyFrames;
+
+StatusCode study_frames_open(StudyFrames *f, const char *path, int xy, Status *st);
+void study_frames_close(StudyFrames *f);
+/* Rows [first, first + count) of the scratch file replaced by rows [count x features]
+ * (body normalisation rewrites the frames in place). */
+StatusCode study_frames_write_rows(StudyFrames *f, int first, int count, const float *rows,
+                                   Status *st);
+/* Rows [first, first + count) into out [count x features], scaled by scale (NULL: as read). */
+StatusCode study_frames_rows(const StudyFrames *f, int first, int count, const MinMax *scale,
+                             float *out, Status *st);
+/* The window of len frames at first, scaled, into out [len x features]; past the end of its
+ * sequence it repeats the sequence's last frame (window_frames). */
+StatusCode study_frames_window(const StudyFrames *f, int first, int len, const MinMax *scale,
+                               float *out, Status *st);
+/* Every frame in memory (k is the caller's to free). */
+StatusCode study_frames_load(const StudyFrames *f, Keypoints *k, Status *st);
+/* Min-max scaling fitted on rows [begin, end), read in chunks. */
+StatusCode study_frames_minmax(const StudyFrames *f, int begin, int end, MinMax *s, Status *st);
+/* Body-centred coordinates (app/study_features.c), rewritten in place in the scratch file in
+ * two streaming passes: every present frame's detected joints (a joint whose coordinates are
+ * all 0 is undetected and stays so) minus their centroid, divided by the median, over the
+ * frame's sequence, of the frames' RMS joint distance from their centroid. dims: coordinates
+ * per joint (2 or 3). */
+StatusCode study_frames_body_normalise(StudyFrames *f, int dims, Status *st);
+
+/* The training sample of a long input: train_blocks blocks of block_len consecutive frames
+ * drawn from the first 70 % of the frames and val_blocks from the next 10 %, laid out as a
+ * Keypoints whose own 70/10/20 split falls on the block edges (its last 20 % empty frames). */
+typedef struct {
+    int cap;                     /* training windows asked for at most */
+    int sampled;                 /* 0: the input is no larger than the sample, trained whole */
+    int block_len, train_blocks, val_blocks, frames;
+    int windows_per_block;       /* at the training stride */
+} StudySample;
+
+void study_sample_plan(int n_frames, int cap, int len, int stride, StudySample *plan);
+/* Draws the blocks (seeded) and reads them; sample is the caller's to free. */
+StatusCode study_frames_sample(const StudyFrames *f, const StudySample *plan, uint64_t seed,
+                               Keypoints *sample, Status *st);
+
+/* Training epochs when the user gives none (app/study_budget.c): enough for about 3,000
+ * optimiser steps over the windows of data's training block (its first 70 %) at cfg's stride
+ * and batch; early stopping may end training sooner. */
+StatusCode study_train_epochs(const Keypoints *data, const TrainConfig *cfg, int *epochs,
+                              Status *st);
+
+/* Every window [starts[i], starts[i] + len) votes win_label[i] (< 0 = no vote) for its frames
+ * of its own sequence (fr->seq: a padded window of a short sequence votes for no other); a
+ * frame takes the label with most votes (lowest on a tie), confidence = that share; absent
+ * frames (fr->present) get -1; present frames no window covers take the nearest voted frame's
+ * label with confidence 0. starts ascending; votes: caller's scratch of k ints; fr->x unused. */
 void study_vote_frames(const int *starts, int n_windows, int len, const int *win_label, int k,
-                       const unsigned char *present, int n_frames, int *votes, int *frame_label,
-                       float *confidence);
+                       const Keypoints *fr, int *votes, int *frame_label, float *confidence);
 
 /* Runs of equal frame labels, then every run shorter than min_frames (absent ones included)
  * joins the segment before it (the one after for the first), and frame_label is rewritten to
@@ -67,9 +127,17 @@ typedef struct {
 /* stats[k]; *absent = seconds nobody was in view. dt = seconds per frame. */
 void study_action_stats(const StudySegment *segs, int n_segs, int k, double dt, int n_frames,
                         StudyActionStats *stats, double *absent);
-/* The pattern of 2..STUDY_MAX_CYCLE actions whose back-to-back repetitions cover the most
- * segments (absent segments break a repetition). */
+/* The pattern of 2..STUDY_MAX_CYCLE actions whose repetitions cover the most segments (absent
+ * segments break a repetition; see study_cycle_pattern). */
 void study_find_cycle(const StudySegment *segs, int n_segs, double dt, StudyCycle *c);
+/* The same search on any label sequence (negative labels break a repetition; `takt mtm` runs
+ * it on motion elements): the pattern (STUDY_MAX_CYCLE entries) whose non-overlapping
+ * repetitions, scanning left to right and stepping over stray labels between them, cover the
+ * most labels; a pattern whose end repeats its start ("0 1 2 0") is never chosen, since it
+ * cannot follow itself. Returns its length, 0 when nothing repeats.
+ * starts (n entries, may be NULL) gets the index where each repetition begins, *count their
+ * number. */
+int study_cycle_pattern(const int *labels, int n, int *pattern, int *starts, int *count);
 
 /* Per-frame truth of the input rows: from a CSV with a label column and frame (and optionally
  * seq_id) columns, one row per input row in the same order (checked). ids[n_frames] are
@@ -107,14 +175,14 @@ StatusCode study_holdout(const float *z, int n_windows, int d, const int *starts
 
 /* K-means (same k) on the raw scaled windows (frames flattened), or on their PCA with
  * n_components: the baselines. frame_label[n_frames] gets the voted, segmented labels. */
-StatusCode study_baseline(const Keypoints *k, const int *starts, int n_windows, int len,
-                          int n_clusters, int pca_components, int min_frames, uint64_t seed,
-                          int *frame_label, Status *st);
+StatusCode study_baseline(const StudyFrames *frames, const MinMax *scale, const int *starts,
+                          int n_windows, int len, int n_clusters, int pca_components,
+                          int min_frames, uint64_t seed, int *frame_label, Status *st);
 
 /* Per action, rows of skeletons from the windows nearest its centre in latent space (the
  * scaling undone, so figures keep the input's proportions), as one PNG. dims: coordinates per
  * joint (2 or 3; x, y are drawn). */
-StatusCode study_strips(const char *path, const Keypoints *scaled, const MinMax *scale,
+StatusCode study_strips(const char *path, const StudyFrames *frames, const MinMax *scale,
                         int dims, const float *z, int d, const int *starts, int n_windows,
                         int len, const int *win_label, int k, const char *const *names,
                         Status *st);
@@ -122,11 +190,15 @@ StatusCode study_strips(const char *path, const Keypoints *scaled, const MinMax 
 /* Everything the report says: filled by study_run, written by study_report.c. */
 typedef struct {
     const StudyOptions *opt;
-    char input_sha256[65], labels_sha256[65], ae_sha256[65];
+    char input_sha256[65], labels_sha256[65], ae_sha256[65], names_sha256[65];
     const char *method_name;
     int n_frames, n_features, dims, n_windows, window_len, stride, k, k_from_elbow;
     double fps, dt;
+    StudyNormalise normalise; /* o->normalise, or the model's with --ae */
+    int epochs;               /* training epochs planned: --epochs or the automatic budget */
     int epochs_run;           /* 0 with --ae */
+    StudySample sample;       /* what training read (sampled = 0: every frame) */
+    int train_windows;        /* training windows per epoch */
     double best_loss;         /* validation (or training) reconstruction MSE, NAN with --ae */
     int elbow_kmax;
     double elbow_inertia[STUDY_MAX_K];

@@ -172,14 +172,14 @@ StatusCode study_holdout(const float *z, int n_windows, int d, const int *starts
     memset(h, 0, sizeof *h);
     const int n = k->n_frames, cut = n * 4 / 5;
     int n_fit = 0;
-    while (n_fit < n_windows && starts[n_fit] + len <= cut)
+    while (n_fit < n_windows && starts[n_fit] + window_frames(k, starts[n_fit], len) <= cut)
         n_fit++;
     if (n_fit < n_clusters)
         return status_fail(st, TK_EINVAL, "unseen-recording protocol: %d windows in the first "
                            "80 %% of the frames, fewer than %d clusters", n_fit, n_clusters);
     float *centers = malloc(sizeof(float) * (size_t)n_clusters * d);
     int *win = malloc(sizeof(int) * (size_t)n_windows);
-    int *votes = malloc(sizeof(int) * (size_t)n * n_clusters);
+    int *votes = malloc(sizeof(int) * (size_t)n_clusters);
     int *frame = malloc(sizeof(int) * (size_t)n);
     int *assign = malloc(sizeof(int) * (size_t)n_clusters);
     float *conf = malloc(sizeof(float) * (size_t)n);
@@ -199,8 +199,7 @@ StatusCode study_holdout(const float *z, int n_windows, int d, const int *starts
     if (!rc)
         rc = kmeans_predict(z, n_windows, d, centers, n_clusters, win, NULL, st);
     if (!rc) {
-        study_vote_frames(starts, n_windows, len, win, n_clusters, k->present, n, votes, frame,
-                          conf);
+        study_vote_frames(starts, n_windows, len, win, n_clusters, k, votes, frame, conf);
         rc = study_segments(frame, conf, n, min_frames, &segs, &n_segs, st);
     }
     if (!rc)

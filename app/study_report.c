@@ -71,13 +71,21 @@ StatusCode study_write_report(const char *path, const StudyResult *r, Status *st
     write_input(f, "keypoints", o->input, r->input_sha256, 0);
     write_input(f, "labels", o->labels_path ? o->labels_path : NULL, r->labels_sha256, 0);
     write_input(f, "autoencoder", o->ae_path, r->ae_sha256, 0);
-    write_input(f, "names", o->names_path, "", 1);
+    write_input(f, "names", o->names_path, r->names_sha256, 1);
     fputs("  },\n", f);
     fprintf(f, "  \"parameters\": {\"method\": \"%s\", \"k\": %d, \"k_from_elbow\": %s, "
-               "\"elbow_k_max\": %d, \"window\": %d, \"stride\": %d, \"epochs\": %d, "
-               "\"xy_only\": %s, \"fps\": ",
+               "\"elbow_k_max\": %d, \"window\": %d, \"stride\": %d, ",
             method_names[o->method], r->k, r->k_from_elbow ? "true" : "false", r->elbow_kmax,
-            r->window_len, r->stride, o->epochs, o->xy ? "true" : "false");
+            r->window_len, r->stride);
+    /* The epochs training was given, whoever chose them (null: a model was reused); early
+     * stopping may have run fewer (training.epochs_run). */
+    if (o->ae_path)
+        fputs("\"epochs\": null, \"epochs_from_budget\": false, ", f);
+    else
+        fprintf(f, "\"epochs\": %d, \"epochs_from_budget\": %s, ", r->epochs,
+                o->epochs ? "false" : "true");
+    fprintf(f, "\"normalise\": \"%s\", \"xy_only\": %s, \"fps\": ",
+            r->normalise == STUDY_NORMALISE_BODY ? "body" : "minmax", o->xy ? "true" : "false");
     json_number(f, r->fps);
     fputs(", \"min_duration_s\": ", f);
     json_number(f, o->min_duration);
@@ -88,6 +96,13 @@ StatusCode study_write_report(const char *path, const StudyResult *r, Status *st
     json_number(f, r->n_frames * r->dt);
     fprintf(f, "},\n  \"training\": {\"epochs_run\": %d, \"best_loss\": ", r->epochs_run);
     json_number(f, r->best_loss);
+    /* Which frames training read: every one, or the blocks a long input is sampled to. */
+    fprintf(f, ", \"windows_per_epoch\": %d, \"windows_cap\": %d, \"sampled\": %s",
+            r->train_windows, r->sample.cap, r->sample.sampled ? "true" : "false");
+    if (r->sample.sampled)
+        fprintf(f, ", \"sample\": {\"block_frames\": %d, \"train_blocks\": %d, "
+                   "\"validation_blocks\": %d}",
+                r->sample.block_len, r->sample.train_blocks, r->sample.val_blocks);
     fputs("},\n  \"elbow\": {\"inertia\": [", f);
     for (int i = 0; i < r->elbow_kmax; i++) {
         if (i)

@@ -8,11 +8,21 @@
 StatusCode study_segments(int *frame_label, const float *confidence, int n_frames,
                           int min_frames, StudySegment **segs, int *n_segs, Status *st)
 {
-    StudySegment *s = malloc(sizeof *s * (size_t)(n_frames ? n_frames : 1));
+    /* Grown by doubling: an 8-hour recording has far fewer segments than frames. */
+    int cap = 256, n = 0;
+    StudySegment *s = malloc(sizeof *s * (size_t)cap);
     if (!s)
-        return status_fail(st, TK_ENOMEM, "segments: cannot hold %d frames", n_frames);
-    int n = 0;
+        return status_fail(st, TK_ENOMEM, "segments: out of memory");
     for (int f = 0; f < n_frames; f++) {
+        if (n == cap) {
+            StudySegment *grown = realloc(s, sizeof *s * (size_t)cap * 2);
+            if (!grown) {
+                free(s);
+                return status_fail(st, TK_ENOMEM, "segments: cannot hold %d", 2 * cap);
+            }
+            s = grown;
+            cap *= 2;
+        }
         if (n && s[n - 1].label == frame_label[f]) {
             s[n - 1].end = f + 1;
         } else if (n && s[n - 1].end - s[n - 1].start < min_frames) {

@@ -6,24 +6,32 @@
 #include <string.h>
 
 void study_vote_frames(const int *starts, int n_windows, int len, const int *win_label, int k,
-                       const unsigned char *present, int n_frames, int *votes, int *frame_label,
-                       float *confidence)
+                       const Keypoints *fr, int *votes, int *frame_label, float *confidence)
 {
-    memset(votes, 0, sizeof(int) * (size_t)n_frames * k);
-    for (int i = 0; i < n_windows; i++) {
-        if (win_label[i] < 0 || win_label[i] >= k)
-            continue;
-        const int end = starts[i] + len < n_frames ? starts[i] + len : n_frames;
-        for (int f = starts[i]; f < end; f++)
-            votes[(size_t)f * k + win_label[i]]++;
-    }
+    const unsigned char *present = fr->present;
+    const int n_frames = fr->n_frames;
+    /* The windows covering frame f are those started in (f - len, f] in f's sequence: with
+     * the starts in order, one running count per label replaces a count per frame and label.
+     * Only a padded window reaches past its sequence's end, so at a sequence's first frame
+     * every window entered so far leaves. */
+    memset(votes, 0, sizeof(int) * (size_t)k);
+    int enter = 0, leave = 0;
     int last = -1; /* the latest voted frame, for frames no window reaches */
     for (int f = 0; f < n_frames; f++) {
-        const int *v = votes + (size_t)f * k;
+        if (f > 0 && fr->seq[f] != fr->seq[f - 1]) {
+            leave = enter;
+            memset(votes, 0, sizeof(int) * (size_t)k);
+        }
+        for (; enter < n_windows && starts[enter] <= f; enter++)
+            if (win_label[enter] >= 0 && win_label[enter] < k)
+                votes[win_label[enter]]++;
+        for (; leave < enter && starts[leave] + len <= f; leave++)
+            if (win_label[leave] >= 0 && win_label[leave] < k)
+                votes[win_label[leave]]--;
         int best = 0, total = 0;
         for (int c = 0; c < k; c++) {
-            total += v[c];
-            if (v[c] > v[best])
+            total += votes[c];
+            if (votes[c] > votes[best])
                 best = c;
         }
         if (!present[f]) {
@@ -31,7 +39,7 @@ void study_vote_frames(const int *starts, int n_windows, int len, const int *win
             confidence[f] = 1.0f;
         } else if (total) {
             frame_label[f] = best;
-            confidence[f] = (float)v[best] / (float)total;
+            confidence[f] = (float)votes[best] / (float)total;
             last = best;
         } else {
             frame_label[f] = last; /* may stay -2 below if nothing was voted yet */

@@ -88,8 +88,9 @@ StatusCode seqae20k_sha256(char hex[65], Status *st);
 /* Workloads A (SeqAE) and B (LSTM classifier) beside PyTorch (bench_seqae.c). */
 StatusCode bench_seqae(const BenchConfig *cfg, Status *st);
 StatusCode bench_harclf(const BenchConfig *cfg, Status *st);
-/* Workload A's 30-epoch convergence run from seqae_init in seqae_perm30 order; writes both
- * loss curves to seqae30_loss.png (bench_seqae.c). */
+/* Workload A's 30-epoch convergence run from seqae_init in seqae_perm30 order, and again from
+ * seqae_init + 1 ulp (the spread of equivalent runs); writes the loss curves beside PyTorch's
+ * to seqae30_loss.png (bench_seqae.c). */
 StatusCode bench_seqae_converge(const BenchConfig *cfg, Status *st);
 
 /* Workload C's clustering fits on blobs32 2k/20k/200k beside scikit-learn / fastcluster

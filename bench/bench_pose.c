@@ -3,6 +3,8 @@
  * the work rate (GFLOP/s of the convolutions) beside the FMA peak. The anchor is ONNX Runtime
  * (npm onnxruntime-node) on the same models converted to ONNX, ../shared/bench/ort/run.js,
  * started right after takt's round for the same model and thread count, on the same CPU.
+ * GFLOP/s count every multiply-add of the dense operators, also the ones the detector's sparse
+ * 1x1 convolutions skip (75 % zeros): its rate is dense-equivalent and can pass the peak.
  * The landmark models run without the segmentation branch, as the *_noseg anchors do. At one
  * thread a per-layer profile follows: milliseconds per run of each operator kind, and the
  * convolutions' GFLOP/s. Last, video_fps: the whole pipeline of `takt pose` on a video

@@ -85,6 +85,7 @@ StatusCode box_build(BoxTree *t, const float *x, int n, int d, Status *st)
     t->x = x;
     t->n = n;
     t->d = d;
+    t->avx2 = simd_active() >= SIMD_AVX2;
     const int max_nodes = 4 * (n / BOX_LEAF + 1);
     t->xt = malloc((size_t)n * d * sizeof *t->xt);
     t->idx = malloc((size_t)n * sizeof *t->idx);
@@ -107,7 +108,7 @@ StatusCode box_build(BoxTree *t, const float *x, int n, int d, Status *st)
     return TK_OK;
 }
 
-float box_sqdist(const float *a, const float *b, int d)
+float box_sqdist_scalar(const float *a, const float *b, int d)
 {
     float s = 0.0f;
 #pragma omp simd reduction(+ : s)
@@ -116,31 +117,41 @@ float box_sqdist(const float *a, const float *b, int d)
     return s;
 }
 
-int box_within(const float *a, const float *b, int d, float r2f, double r2)
+float box_sqdist(const BoxTree *t, const float *a, const float *b)
 {
-    const float s = box_sqdist(a, b, d);
+    return t->avx2 ? box_sqdist_avx2(a, b, t->d) : box_sqdist_scalar(a, b, t->d);
+}
+
+int box_within(const BoxTree *t, const float *a, const float *b, float r2f, double r2)
+{
+    const float s = box_sqdist(t, a, b);
     if (s < r2f * (1.0f - BOX_RECHECK))
         return 1;
     if (s > r2f * (1.0f + BOX_RECHECK))
         return 0;
     double e = 0.0;
-    for (int j = 0; j < d; j++)
+    for (int j = 0; j < t->d; j++)
         e += ((double)a[j] - b[j]) * ((double)a[j] - b[j]);
     return e <= r2;
 }
 
-/* Squared distance from q to node's box, or more than limit (stops early). */
-float box_dist(const BoxTree *t, int node, const float *q, float limit)
+float box_gap_scalar(const float *lo, const float *hi, const float *q, int d, float limit)
 {
-    const float *lo = t->lo + (size_t)node * t->d, *hi = t->hi + (size_t)node * t->d;
     float s = 0.0f;
-    for (int j = 0; j < t->d; j++) {
+    for (int j = 0; j < d; j++) {
         const float e = q[j] < lo[j] ? lo[j] - q[j] : (q[j] > hi[j] ? q[j] - hi[j] : 0.0f);
         s += e * e;
         if (s > limit)
             break;
     }
     return s;
+}
+
+/* Squared distance from q to node's box, or more than limit (stops early). */
+float box_dist(const BoxTree *t, int node, const float *q, float limit)
+{
+    const float *lo = t->lo + (size_t)node * t->d, *hi = t->hi + (size_t)node * t->d;
+    return t->avx2 ? box_gap_avx2(lo, hi, q, t->d) : box_gap_scalar(lo, hi, q, t->d, limit);
 }
 
 /* Rows within r of q, counted up to cap. */
@@ -159,7 +170,7 @@ int box_count(const BoxTree *t, const float *q, float r2f, double r2, int cap)
             continue;
         }
         for (int p = t->start[node]; p < t->end[node]; p++)
-            if (box_within(q, t->xt + (size_t)p * t->d, t->d, r2f, r2) && ++count >= cap)
+            if (box_within(t, q, t->xt + (size_t)p * t->d, r2f, r2) && ++count >= cap)
                 return count;
     }
     return count;
@@ -182,7 +193,7 @@ int box_range_sum(const BoxTree *t, const float *q, float r2f, double r2, double
         }
         for (int p = t->start[node]; p < t->end[node]; p++) {
             const float *row = t->xt + (size_t)p * t->d;
-            if (!box_within(q, row, t->d, r2f, r2))
+            if (!box_within(t, q, row, r2f, r2))
                 continue;
             count++;
             for (int j = 0; j < t->d; j++)

@@ -19,18 +19,28 @@ typedef struct {
     int *idx;       /* tree position -> row */
     int *start, *end, *left, *right; /* per node; left < 0 for a leaf */
     float *lo, *hi; /* per node bounding box, n_nodes x d */
+    int avx2;       /* simd_active() allowed AVX2 at build: the kernels of boxtree_avx2.c */
 } BoxTree;
 
 StatusCode box_build(BoxTree *t, const float *x, int n, int d, Status *st);
 void box_free(BoxTree *t);
-float box_sqdist(const float *a, const float *b, int d);
+/* |a - b|² of two rows of t->d floats. */
+float box_sqdist(const BoxTree *t, const float *a, const float *b);
 /* |a - b|² <= r2 (r2f = (float)r2), exact near the boundary. */
-int box_within(const float *a, const float *b, int d, float r2f, double r2);
+int box_within(const BoxTree *t, const float *a, const float *b, float r2f, double r2);
 /* Squared distance from q to node's box, or some value above limit (stops early). */
 float box_dist(const BoxTree *t, int node, const float *q, float limit);
 /* Rows within r of q, counted up to cap. */
 int box_count(const BoxTree *t, const float *q, float r2f, double r2, int cap);
 /* Sum (double, d) and count of the rows within r of q. */
 int box_range_sum(const BoxTree *t, const float *q, float r2f, double r2, double *sum);
+
+/* The kernels behind box_sqdist and box_dist: squared distance between two d-vectors, and
+ * from q to the box [lo, hi] (the scalar one stops once past limit; the AVX2 twin, in
+ * boxtree_avx2.c and called only when simd_active() allows, always sums all d). */
+float box_sqdist_scalar(const float *a, const float *b, int d);
+float box_gap_scalar(const float *lo, const float *hi, const float *q, int d, float limit);
+float box_sqdist_avx2(const float *a, const float *b, int d);
+float box_gap_avx2(const float *lo, const float *hi, const float *q, int d);
 
 #endif

@@ -282,6 +282,8 @@ typedef struct {
     int size;                /* points below (duplicates included) */
     int child[4];            /* -1 when absent; all -1 for a leaf */
     int cell;                /* its place in the flattened cells */
+    int first, last;         /* a leaf's points in insertion order, linked through
+                              * QuadTree.next; -1 for none */
 } QuadNode;
 
 /* The tree flattened in depth-first order for the force pass: a cell's subtree is the cells
@@ -299,14 +301,19 @@ typedef struct {
     int count, capacity;
     QuadCell *cells;         /* count of them, owned, same growth */
     int cell_capacity;
-    int *keys;               /* quadtree_order's working memory, owned, same growth */
-    int key_capacity;
+    int *next;               /* per point, the next point of its leaf or -1, owned */
+    int *leaf_order;         /* the points in depth-first leaf order, owned */
+    int point_capacity;      /* of next and leaf_order; same growth */
+    struct QuadBuild *build; /* quadtree_build's working memory for building subtrees on
+                              * several threads, owned (NULL until a large build) */
 } QuadTree;
 
 /* Rebuilds the tree over n 2-D points (n x 2, float), reusing the node storage, inserting them
  * in `order` (n indices, or NULL for 0..n-1: an order that keeps neighbours together keeps the
  * insertions in cache). Points closer than 1e-6 in both coordinates share a leaf
- * (scikit-learn's duplicate rule). */
+ * (scikit-learn's duplicate rule). From QT_PARALLEL_MIN_N points the subtrees below depth 2
+ * are built on OpenMP threads; the cells are the same bits as one thread inserting them all. */
+#define QT_PARALLEL_MIN_N 4096
 StatusCode quadtree_build(QuadTree *t, const float *y, int n, const int *order, Status *st);
 /* Barnes-Hut repulsion on one point, scikit-learn's walk exactly (the reference the grouped
  * walk below, which t-SNE runs, is tested against): sum over summarised cells (leaves, or cells whose
@@ -323,9 +330,10 @@ void quadtree_repulsion(const QuadTree *t, const float *p, double theta2, double
 #define QT_GROUP 8
 void quadtree_repulsion_group(const QuadTree *t, const float *p, float theta2, double *force,
                               double *sum_q);
-/* The n points (those of the last build) in depth-first leaf order, so that consecutive ones
- * are close: groups of them share most of their cells. order: caller's, n. */
-StatusCode quadtree_order(QuadTree *t, const float *y, int n, int *order, Status *st);
+/* The n points of the last build in depth-first leaf order (each leaf's in insertion order),
+ * so that consecutive ones are close: groups of them share most of their cells. order:
+ * caller's, n; TK_EINVAL when the last build was not over n points. */
+StatusCode quadtree_order(const QuadTree *t, int n, int *order, Status *st);
 void quadtree_free(QuadTree *t);
 
 /* ---------------------------------------------------------------- KNN classifier */

@@ -119,7 +119,7 @@ static void link_core(const BoxTree *t, const unsigned char *core, atomic_int *p
             const int j = t->idx[p];
             if (j <= i || !core[j] || uf_find(parent, j) == uf_find(parent, i))
                 continue;
-            if (box_within(q, t->xt + (size_t)p * t->d, t->d, r2f, r2))
+            if (box_within(t, q, t->xt + (size_t)p * t->d, r2f, r2))
                 uf_union(parent, i, j);
         }
         if (rep == NODE_MIXED)
@@ -149,7 +149,7 @@ static int border_cluster(const BoxTree *t, const unsigned char *core, atomic_in
             if (!core[j])
                 continue;
             const int c = root_cluster[uf_find(parent, j)];
-            if ((best < 0 || c < best) && box_within(q, t->xt + (size_t)p * t->d, t->d, r2f, r2))
+            if ((best < 0 || c < best) && box_within(t, q, t->xt + (size_t)p * t->d, r2f, r2))
                 best = c;
         }
     }
@@ -237,7 +237,7 @@ static float kth_nearest(const BoxTree *t, int i, int k, float *heap)
         for (int p = t->start[node]; p < t->end[node]; p++) {
             if (t->idx[p] == i)
                 continue;
-            const float s = box_sqdist(q, t->xt + (size_t)p * t->d, t->d);
+            const float s = box_sqdist(t, q, t->xt + (size_t)p * t->d);
             if (size < k) {
                 int c = size++;
                 heap[c] = s;

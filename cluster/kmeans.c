@@ -2,11 +2,13 @@
  * iterations, its tolerance and convergence rules, its relocation of empty clusters, n_init
  * restarts keeping the lowest inertia.
  *
- * Lloyd's assignment takes squared distances from the GEMM identity ‖x‖² − 2x·c + ‖c‖² (sgemm,
- * float); when the best and second-best centre of a row are closer than the identity's rounding
- * error could blur, that row is re-checked with exact double distances, so labels do not depend
- * on cancellation. Centre sums are accumulated in double per fixed block of rows and the blocks
- * added in order, so results are bit-identical for any thread count.
+ * Lloyd's assignment and k-means++ take squared distances from the GEMM identity
+ * ‖x‖² − 2x·c + ‖c‖² in float (kmeans_simd.h: with few centres a kernel that reads each row once
+ * beats a GEMM); when the best and second-best centre of a row are closer than the identity's
+ * rounding error could blur, that row is re-checked with exact double distances, so labels do
+ * not depend on cancellation. Centre sums (and k-means++'s potentials) are accumulated in double
+ * per fixed block of rows and the blocks added in order, so results are bit-identical for any
+ * thread count.
  *
  * Algorithms: S. Lloyd (1982); C. Elkan, "Using the triangle inequality to accelerate k-means"
  * (ICML 2003); D. Arthur & S. Vassilvitskii, "k-means++" (SODA 2007), greedy variant with
@@ -14,6 +16,7 @@
  * ("strict"), or the summed squared centre shift <= tol * mean per-feature variance; without
  * strict convergence the labels are recomputed against the final centres (sklearn _kmeans.py). */
 #include "cluster.h"
+#include "kmeans_simd.h"
 
 #include <float.h>
 #include <math.h>
@@ -31,7 +34,8 @@ typedef struct {
     int n, d, k;
     const float *x;
     float *xnorm;     /* n: ‖x‖² */
-    float *cnorm;     /* k: ‖c‖² */
+    float *cnorm;     /* kp (k rounded up to KMEANS_LANES): ‖c‖², padding 0 */
+    float *ct;        /* d x kp: the centres transposed for partial_dist */
     float *dots;      /* blocks' GEMM results, block_rows x k per block in flight */
     int block_rows;   /* rows per accumulation block (depends on n only) */
     int n_blocks;
@@ -83,6 +87,50 @@ static float dist_float(const float *a, const float *b, int d)
     return sqrtf(s);
 }
 
+void kmeans_transpose_centers(const float *c, int k, int d, float *ct)
+{
+    const int kp = (k + KMEANS_LANES - 1) / KMEANS_LANES * KMEANS_LANES;
+    for (int f = 0; f < d; f++)
+        for (int j = 0; j < kp; j++)
+            ct[(size_t)f * kp + j] = j < k ? c[(size_t)j * d + f] : 0.0f;
+}
+
+void kmeans_partial_dist_scalar(const float *x, int rows, int d, const float *ct,
+                                const float *cnorm, int k, float *out)
+{
+    const int kp = (k + KMEANS_LANES - 1) / KMEANS_LANES * KMEANS_LANES;
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * d;
+        for (int j = 0; j < k; j++) {
+            float dot = 0.0f;
+            for (int f = 0; f < d; f++)
+                dot += xr[f] * ct[(size_t)f * kp + j];
+            out[(size_t)r * k + j] = cnorm[j] - 2.0f * dot;
+        }
+    }
+}
+
+static int lanes_up(int k) { return (k + KMEANS_LANES - 1) / KMEANS_LANES * KMEANS_LANES; }
+
+/* kmeans_partial_dist on the SIMD level in use (ct transposed, cnorm padded). */
+static void partial_dist(const float *x, int rows, int d, const float *ct, const float *cnorm,
+                         int k, float *out)
+{
+    if (simd_active() >= SIMD_AVX2)
+        kmeans_partial_dist_avx2(x, rows, d, ct, cnorm, k, out);
+    else
+        kmeans_partial_dist_scalar(x, rows, d, ct, cnorm, k, out);
+}
+
+/* ‖c_j‖² padded with zeros to kp, and the transposed copy partial_dist reads. */
+static void prepare_centers(const float *c, int k, int d, float *cnorm, float *ct)
+{
+    const int kp = lanes_up(k);
+    for (int j = 0; j < kp; j++)
+        cnorm[j] = j < k ? vec_sum_squares(c + (size_t)j * d, (size_t)d) : 0.0f;
+    kmeans_transpose_centers(c, k, d, ct);
+}
+
 static void row_norms(const float *x, int n, int d, float *out)
 {
 #pragma omp parallel for schedule(static) if ((long)n * d >= KMEANS_PARALLEL_MIN)
@@ -96,15 +144,14 @@ static void assign_rows(const KMeansWork *w, const float *c, int r0, int r1, flo
                         int *labels)
 {
     const int d = w->d, k = w->k, rows = r1 - r0;
-    sgemm_ex(simd_active(), 1, GEMM_N, GEMM_T, rows, k, d, -2.0f, w->x + (size_t)r0 * d, d, c,
-             d, 0.0f, dots, k);
+    partial_dist(w->x + (size_t)r0 * d, rows, d, w->ct, w->cnorm, k, dots);
     for (int r = 0; r < rows; r++) {
         const int i = r0 + r;
         const float *dr = dots + (size_t)r * k;
         float best = INFINITY, second = INFINITY;
         int arg = 0;
         for (int j = 0; j < k; j++) {
-            const float v = dr[j] + w->cnorm[j];
+            const float v = dr[j];
             if (v < best) {
                 second = best;
                 best = v;
@@ -205,8 +252,7 @@ static void finish_centers(KMeansWork *w, const float *old, float *fresh, const 
 
 static void lloyd_step(KMeansWork *w, const float *c, int *labels, int accumulate)
 {
-    for (int j = 0; j < w->k; j++)
-        w->cnorm[j] = vec_sum_squares(c + (size_t)j * w->d, (size_t)w->d);
+    prepare_centers(c, w->k, w->d, w->cnorm, w->ct);
 #pragma omp parallel for schedule(dynamic, 1) if ((long)w->n * w->k * w->d >= KMEANS_PARALLEL_MIN)
     for (int b = 0; b < w->n_blocks; b++) {
         const int r0 = b * w->block_rows;
@@ -400,82 +446,106 @@ static StatusCode check_k(int n, int k, Status *st)
     return TK_OK;
 }
 
-/* k-means++ on checked input. */
-static StatusCode plusplus(const float *x, int n, int d, int k, uint64_t seed, float *centers,
-                           Status *st)
+/* k-means++ rows per block: each block's share of a candidate's potential is summed alone and
+ * the blocks are added in order, so the choice does not depend on the thread count. */
+#define PLUSPLUS_BLOCK 1024
+
+/* k-means++ on checked input; xnorm (n) holds the rows' squared norms. */
+static StatusCode plusplus(const float *x, const float *xnorm, int n, int d, int k,
+                           uint64_t seed, float *centers, Status *st)
 {
     StatusCode rc = TK_OK;
     const int trials = 2 + (int)floor(log((double)k));
-    float *xnorm = malloc((size_t)n * sizeof *xnorm);
+    const int n_blocks = (n + PLUSPLUS_BLOCK - 1) / PLUSPLUS_BLOCK;
     double *closest = malloc((size_t)n * sizeof *closest);
     double *cumsum = malloc((size_t)n * sizeof *cumsum);
-    float *dots = malloc((size_t)n * trials * sizeof *dots);
+    double *part = malloc((size_t)n_blocks * trials * sizeof *part);
+    float *dists = malloc((size_t)n * trials * sizeof *dists);
     float *cand = malloc((size_t)trials * d * sizeof *cand);
-    int *cand_id = malloc((size_t)trials * sizeof *cand_id);
-    if (!xnorm || !closest || !cumsum || !dots || !cand || !cand_id) {
+    float *cand_norm = malloc((size_t)lanes_up(trials) * sizeof *cand_norm);
+    float *cand_t = malloc((size_t)lanes_up(trials) * d * sizeof *cand_t);
+    if (!closest || !cumsum || !part || !dists || !cand || !cand_norm || !cand_t) {
         rc = status_fail(st, TK_ENOMEM, "k-means++: cannot allocate work for %d rows", n);
         goto done;
     }
     Rng rng;
     rng_seed(&rng, seed, 0);
-    row_norms(x, n, d, xnorm);
-    int first = (int)rng_below(&rng, (uint64_t)n);
-    memcpy(centers, x + (size_t)first * d, (size_t)d * sizeof *centers);
+    /* The first centre is drawn alone, then each next one is the best of `trials` draws;
+     * both are "the candidate with the lowest potential" over m candidates, closest starting
+     * at infinity. Distances by the GEMM identity in float, as scikit-learn's. */
+    for (int i = 0; i < n; i++)
+        closest[i] = INFINITY;
+    const int first = (int)rng_below(&rng, (uint64_t)n);
+    memcpy(cand, x + (size_t)first * d, (size_t)d * sizeof *cand);
     double pot = 0.0;
-    for (int i = 0; i < n; i++) {
-        closest[i] = sqdist_exact(x + (size_t)i * d, centers, d);
-        pot += closest[i];
-    }
-    for (int c = 1; c < k; c++) {
-        double acc = 0.0;
-        for (int i = 0; i < n; i++)
-            cumsum[i] = acc += closest[i];
-        for (int t = 0; t < trials; t++) {
-            const double r = rng_uniform_double(&rng) * pot;
-            int lo = 0, hi = n - 1; /* first index with cumsum >= r (numpy searchsorted) */
-            while (lo < hi) {
-                const int mid = (lo + hi) / 2;
-                if (cumsum[mid] < r)
-                    lo = mid + 1;
-                else
-                    hi = mid;
+    for (int c = 0; c < k; c++) {
+        int m = 1;
+        if (c > 0) {
+            m = trials;
+            for (int t = 0; t < trials; t++) {
+                const double r = rng_uniform_double(&rng) * pot;
+                int lo = 0, hi = n - 1; /* first index with cumsum >= r (numpy searchsorted) */
+                while (lo < hi) {
+                    const int mid = (lo + hi) / 2;
+                    if (cumsum[mid] < r)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+                memcpy(cand + (size_t)t * d, x + (size_t)lo * d, (size_t)d * sizeof *cand);
             }
-            cand_id[t] = lo;
-            memcpy(cand + (size_t)t * d, x + (size_t)lo * d, (size_t)d * sizeof *cand);
         }
-        sgemm(GEMM_N, GEMM_T, n, trials, d, -2.0f, x, d, cand, d, 0.0f, dots, trials);
+        prepare_centers(cand, m, d, cand_norm, cand_t);
+        /* Each candidate's potential: the sum over rows of min(closest, distance to it). */
+#pragma omp parallel for schedule(static) if ((long)n * d * m >= KMEANS_PARALLEL_MIN)
+        for (int b = 0; b < n_blocks; b++) {
+            const int r0 = b * PLUSPLUS_BLOCK;
+            const int r1 = r0 + PLUSPLUS_BLOCK < n ? r0 + PLUSPLUS_BLOCK : n;
+            float *dist = dists + (size_t)r0 * m;
+            partial_dist(x + (size_t)r0 * d, r1 - r0, d, cand_t, cand_norm, m, dist);
+            double *sum = part + (size_t)b * trials;
+            for (int t = 0; t < m; t++)
+                sum[t] = 0.0;
+            for (int i = r0; i < r1; i++, dist += m)
+                for (int t = 0; t < m; t++) {
+                    const float v = xnorm[i] + dist[t];
+                    const double dv = v > 0.0f ? v : 0.0;
+                    sum[t] += dv < closest[i] ? dv : closest[i];
+                }
+        }
         double best_pot = INFINITY;
         int best = 0;
-        for (int t = 0; t < trials; t++) {
-            const float cn = xnorm[cand_id[t]];
+        for (int t = 0; t < m; t++) {
             double p_t = 0.0;
-            for (int i = 0; i < n; i++) {
-                float v = xnorm[i] + cn + dots[(size_t)i * trials + t];
-                const double dv = v > 0.0f ? v : 0.0;
-                p_t += dv < closest[i] ? dv : closest[i];
-            }
+            for (int b = 0; b < n_blocks; b++)
+                p_t += part[(size_t)b * trials + t];
             if (p_t < best_pot) {
                 best_pot = p_t;
                 best = t;
             }
         }
-        const float cn = xnorm[cand_id[best]];
+        memcpy(centers + (size_t)c * d, cand + (size_t)best * d, (size_t)d * sizeof *centers);
+        pot = best_pot;
+        if (c + 1 == k)
+            break;
+        /* closest with the chosen centre, and its running sum for the next draws */
+        double acc = 0.0;
         for (int i = 0; i < n; i++) {
-            const float v = xnorm[i] + cn + dots[(size_t)i * trials + best];
+            const float v = xnorm[i] + dists[(size_t)i * m + best];
             const double dv = v > 0.0f ? v : 0.0;
             if (dv < closest[i])
                 closest[i] = dv;
+            cumsum[i] = acc += closest[i];
         }
-        pot = best_pot;
-        memcpy(centers + (size_t)c * d, cand + (size_t)best * d, (size_t)d * sizeof *centers);
     }
 done:
-    free(xnorm);
     free(closest);
     free(cumsum);
-    free(dots);
+    free(part);
+    free(dists);
     free(cand);
-    free(cand_id);
+    free(cand_norm);
+    free(cand_t);
     return rc;
 }
 
@@ -485,13 +555,20 @@ StatusCode kmeans_plusplus(const float *x, int n, int d, int k, uint64_t seed, f
     StatusCode rc = cluster_check_data("k-means++", x, n, d, st);
     if (rc != TK_OK || (rc = check_k(n, k, st)) != TK_OK)
         return rc;
-    return plusplus(x, n, d, k, seed, centers, st);
+    float *xnorm = malloc((size_t)n * sizeof *xnorm);
+    if (!xnorm)
+        return status_fail(st, TK_ENOMEM, "k-means++: cannot allocate work for %d rows", n);
+    row_norms(x, n, d, xnorm);
+    rc = plusplus(x, xnorm, n, d, k, seed, centers, st);
+    free(xnorm);
+    return rc;
 }
 
 static void work_free(KMeansWork *w)
 {
     free(w->xnorm);
     free(w->cnorm);
+    free(w->ct);
     free(w->dots);
     free(w->sums);
     free(w->counts);
@@ -521,7 +598,8 @@ static StatusCode work_init(KMeansWork *w, const float *x, int n, int d, int k, 
     w->n_blocks = (n + w->block_rows - 1) / w->block_rows;
     const size_t nb = (size_t)w->n_blocks;
     w->xnorm = malloc((size_t)n * sizeof(float));
-    w->cnorm = malloc((size_t)k * sizeof(float));
+    w->cnorm = malloc((size_t)lanes_up(k) * sizeof(float));
+    w->ct = malloc((size_t)lanes_up(k) * d * sizeof(float));
     w->dots = malloc(nb * w->block_rows * k * sizeof(float));
     w->sums = malloc(nb * k * d * sizeof(double));
     w->counts = malloc(nb * k * sizeof(long));
@@ -535,14 +613,13 @@ static StatusCode work_init(KMeansWork *w, const float *x, int n, int d, int k, 
         w->upper = malloc((size_t)n * sizeof(float));
         w->lower = malloc((size_t)n * k * sizeof(float));
     }
-    if (!w->xnorm || !w->cnorm || !w->dots || !w->sums || !w->counts || !w->center_sum ||
+    if (!w->xnorm || !w->cnorm || !w->ct || !w->dots || !w->sums || !w->counts || !w->center_sum ||
         !w->center_count || !w->shift || !w->far || !w->half_cc || !w->next_half ||
         (elkan && (!w->upper || !w->lower))) {
         work_free(w);
         return status_fail(st, TK_ENOMEM, "k-means: cannot allocate work for %d rows, k = %d",
                            n, k);
     }
-    row_norms(x, n, d, w->xnorm);
     return TK_OK;
 }
 
@@ -562,29 +639,36 @@ StatusCode kmeans_fit(const float *x, int n, int d, const KMeansParams *p, KMean
     const int k = p->k;
     const int runs = p->init ? 1 : (p->n_init > 1 ? p->n_init : 1);
 
-    /* sklearn's _tolerance: tol times the mean of the per-feature variances (two passes over
-     * the rows, in row order). */
-    double *col_mean = calloc((size_t)d, sizeof *col_mean);
+    /* sklearn's _tolerance: tol times the mean of the per-feature variances (np.var per
+     * column: two passes over the rows, in row order, one sum per column). */
+    double *col_mean = calloc(2 * (size_t)d, sizeof *col_mean);
     if (!col_mean)
         return status_fail(st, TK_ENOMEM, "k-means: cannot allocate %d columns", d);
-    for (size_t i = 0; i < (size_t)n; i++)
+    double *col_var = col_mean + d;
+    for (size_t i = 0; i < (size_t)n; i++) {
+#pragma omp simd
         for (int j = 0; j < d; j++)
             col_mean[j] += x[i * d + j];
+    }
     for (int j = 0; j < d; j++)
         col_mean[j] /= n;
-    double var_sum = 0.0;
-    for (size_t i = 0; i < (size_t)n; i++)
+    for (size_t i = 0; i < (size_t)n; i++) {
+#pragma omp simd
         for (int j = 0; j < d; j++) {
             const double t = x[i * d + j] - col_mean[j];
-            var_sum += t * t;
+            col_var[j] += t * t;
         }
-    var_sum /= n;
+    }
+    double var_sum = 0.0;
+    for (int j = 0; j < d; j++)
+        var_sum += col_var[j] / n;
     free(col_mean);
     const double tol_abs = p->tol * var_sum / d;
 
     KMeansWork w;
     if ((rc = work_init(&w, x, n, d, k, p->algorithm == KMEANS_ELKAN, st)) != TK_OK)
         return rc;
+    row_norms(x, n, d, w.xnorm);
     float *c = malloc((size_t)k * d * sizeof *c);
     float *c_next = malloc((size_t)k * d * sizeof *c_next);
     int *labels = malloc((size_t)n * sizeof *labels);
@@ -597,8 +681,8 @@ StatusCode kmeans_fit(const float *x, int n, int d, const KMeansParams *p, KMean
     for (int r = 0; r < runs; r++) {
         if (p->init)
             memcpy(c, p->init, (size_t)k * d * sizeof *c);
-        else if ((rc = plusplus(x, n, d, k, splitmix64_at(p->seed, (uint64_t)r), c, st)) !=
-                 TK_OK)
+        else if ((rc = plusplus(x, w.xnorm, n, d, k, splitmix64_at(p->seed, (uint64_t)r), c,
+                                st)) != TK_OK)
             goto done;
         int n_iter;
         kmeans_single(&w, p->algorithm, p->max_iter, tol_abs, c, c_next, labels, labels_old,
@@ -629,6 +713,7 @@ StatusCode kmeans_predict(const float *x, int n, int d, const float *centers, in
     KMeansWork w;
     if ((rc = work_init(&w, x, n, d, k, 0, st)) != TK_OK)
         return rc;
+    row_norms(x, n, d, w.xnorm);
     lloyd_step(&w, centers, labels, 0);
     if (inertia)
         *inertia = metric_inertia(x, n, d, centers, labels);

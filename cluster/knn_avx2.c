@@ -67,6 +67,7 @@ static inline __attribute__((always_inline)) void scan_leaf8(const KdFlat *f, co
     const __m256 inf = _mm256_set1_ps(INFINITY);
     for (int i0 = 0; i0 < rows; i0 += 8, blk += 8 * d) {
         __m256 acc = _mm256_setzero_ps();
+#pragma GCC unroll 8
         for (int j = 0; j < d; j++) {
             const __m256 diff = _mm256_sub_ps(_mm256_loadu_ps(blk + 8 * j), qf[j]);
             acc = _mm256_fmadd_ps(diff, diff, acc);
@@ -81,6 +82,7 @@ static inline __attribute__((always_inline)) void scan_leaf8(const KdFlat *f, co
             mask &= mask - 1;
             const int row = i0 + l;
             double s = 0;
+#pragma GCC unroll 8
             for (int j = 0; j < d; j++) {
                 const double diff = (double)blk[8 * j + l] - q[j];
                 double sq = diff * diff;
@@ -124,6 +126,7 @@ static inline __attribute__((always_inline)) void nearest1(const KdFlat *f, cons
              * overflow to infinity counts as 0 (no pruning). */
             const float *box = (const float *)(rec + 1);
             __m128 sl = _mm_setzero_ps(), sr = _mm_setzero_ps();
+#pragma GCC unroll 8
             for (int j = 0; j < pd; j += 4) {
                 const __m128 qj = _mm_loadu_ps(q4 + j);
                 const __m128 ol = _mm_max_ps(_mm_max_ps(_mm_sub_ps(_mm_loadu_ps(box + j), qj),
@@ -184,6 +187,7 @@ static inline __attribute__((always_inline)) void leafscan1(const KdFlat *f, con
     double bd = *best;
     int bi = *best_i;
     __m256 qf[KDTREE_MAX_D];
+#pragma GCC unroll 8
     for (int j = 0; j < d; j++)
         qf[j] = _mm256_set1_ps((float)q[j]);
     /* Every leaf's box distance in float, scaled down to a safe lower bound as in nearest1;
@@ -192,6 +196,7 @@ static inline __attribute__((always_inline)) void leafscan1(const KdFlat *f, con
     const __m256 inf = _mm256_set1_ps(INFINITY), zero = _mm256_setzero_ps();
     for (int i = 0; i < nl8; i += 8) {
         __m256 acc = zero;
+#pragma GCC unroll 8
         for (int j = 0; j < d; j++) {
             const __m256 lo = _mm256_loadu_ps(f->leaf_box + (size_t)2 * j * nl8 + i);
             const __m256 hi = _mm256_loadu_ps(f->leaf_box + (size_t)(2 * j + 1) * nl8 + i);

@@ -14,7 +14,13 @@ static int is_leaf(const QuadNode *nd)
     return nd->child[0] < 0 && nd->child[1] < 0 && nd->child[2] < 0 && nd->child[3] < 0;
 }
 
-static int new_node(QuadTree *t, double x0, double y0, double x1, double y1)
+/* Nodes being built: the tree's own, or one subtree's while threads build them apart. */
+typedef struct {
+    QuadNode *nodes;
+    int count, capacity;
+} NodePool;
+
+static int new_node(NodePool *t, double x0, double y0, double x1, double y1)
 {
     if (t->count == t->capacity) {
         const int cap = t->capacity ? 2 * t->capacity : 1024;
@@ -25,7 +31,8 @@ static int new_node(QuadTree *t, double x0, double y0, double x1, double y1)
         t->capacity = cap;
     }
     QuadNode *nd = &t->nodes[t->count];
-    *nd = (QuadNode){.x0 = x0, .y0 = y0, .x1 = x1, .y1 = y1, .child = {-1, -1, -1, -1}};
+    *nd = (QuadNode){.x0 = x0, .y0 = y0, .x1 = x1, .y1 = y1, .child = {-1, -1, -1, -1},
+                     .first = -1, .last = -1};
     return t->count++;
 }
 
@@ -36,7 +43,7 @@ static int quadrant(const QuadNode *nd, double x, double y)
 }
 
 /* A new empty child of node id in quadrant q; -1 when out of memory. */
-static int new_child(QuadTree *t, int id, int q)
+static int new_child(NodePool *t, int id, int q)
 {
     const QuadNode *nd = &t->nodes[id];
     const double mx = 0.5 * (nd->x0 + nd->x1), my = 0.5 * (nd->y0 + nd->y1);
@@ -47,15 +54,18 @@ static int new_child(QuadTree *t, int id, int q)
     return child;
 }
 
-static int insert(QuadTree *t, double x, double y)
+/* Inserts point `point` at (x, y) below node `root`; next: the leaf lists' links. */
+static int insert(NodePool *t, int root, double x, double y, int point, int *next)
 {
-    int id = 0;
+    int id = root;
+    next[point] = -1;
     for (;;) {
         QuadNode *nd = &t->nodes[id];
         if (nd->size == 0) {
             nd->sx = x;
             nd->sy = y;
             nd->size = 1;
+            nd->first = nd->last = point;
             return 0;
         }
         if (is_leaf(nd)) {
@@ -64,6 +74,8 @@ static int insert(QuadTree *t, double x, double y)
                 nd->sx += x;
                 nd->sy += y;
                 nd->size++;
+                next[nd->last] = point;
+                nd->last = point;
                 return 0;
             }
             /* split: the leaf's points move down into their quadrant */
@@ -74,6 +86,9 @@ static int insert(QuadTree *t, double x, double y)
             t->nodes[child].sx = nd->sx;
             t->nodes[child].sy = nd->sy;
             t->nodes[child].size = nd->size;
+            t->nodes[child].first = nd->first;
+            t->nodes[child].last = nd->last;
+            nd->first = nd->last = -1;
         }
         nd->sx += x;
         nd->sy += y;
@@ -85,11 +100,166 @@ static int insert(QuadTree *t, double x, double y)
     }
 }
 
+/* ---------------------------------------------------------------- the parallel build
+ * The top QT_SPLIT_DEPTH levels are laid out by one thread exactly as insertion would leave
+ * them (a node's sums are its points' in insertion order; it stays a leaf while each new point
+ * is a duplicate of the points before it, and when it splits those go down together into the
+ * quadrant of their barycentre); below, every subtree gets its points in insertion order and
+ * is built on its own pool by `insert`, then the pools are appended to the tree. So the
+ * result does not depend on the number of threads, nor differ from one thread's insertions. */
+#define QT_SPLIT_DEPTH 2
+#define QT_SPLIT_CELLS 16 /* 4^QT_SPLIT_DEPTH */
+
+struct QuadBuild {
+    NodePool pool[QT_SPLIT_CELLS];
+    int root[QT_SPLIT_CELLS];         /* the tree node each subtree replaces */
+    int begin[QT_SPLIT_CELLS];        /* its points: pts[begin[s] .. begin[s] + size[s]) */
+    int size[QT_SPLIT_CELLS];
+    int count;                        /* subtrees this build */
+    int *pts, *tmp;                   /* n point indices each */
+    int pts_capacity;
+};
+
+/* How many of pts[0..count) a leaf would absorb before splitting (each a duplicate of the
+ * barycentre of those before it); their barycentre in *bx, *by. */
+static int duplicate_prefix(const float *y, const int *pts, int count, double *bx, double *by)
+{
+    double sx = y[2 * pts[0]], sy = y[2 * pts[0] + 1];
+    int m = 1;
+    for (; m < count; m++) {
+        const double x = y[2 * pts[m]], yy = y[2 * pts[m] + 1];
+        if (!(fabs(x - sx / m) <= QT_DUPLICATE_EPS && fabs(yy - sy / m) <= QT_DUPLICATE_EPS))
+            break;
+        sx += x;
+        sy += yy;
+    }
+    *bx = sx / m;
+    *by = sy / m;
+    return m;
+}
+
+/* Lays out node id (pts[0..count), count >= 1, in insertion order) and the levels below it
+ * down to QT_SPLIT_DEPTH, recording the subtrees left to build. */
+static int build_top(NodePool *t, struct QuadBuild *b, const float *y, int *next, int id,
+                     int depth, int *pts, int count)
+{
+    QuadNode *nd = &t->nodes[id];
+    nd->sx = y[2 * pts[0]];
+    nd->sy = y[2 * pts[0] + 1];
+    for (int k = 1; k < count; k++) {
+        nd->sx += y[2 * pts[k]];
+        nd->sy += y[2 * pts[k] + 1];
+    }
+    nd->size = count;
+    double bx, by;
+    const int m = duplicate_prefix(y, pts, count, &bx, &by);
+    if (m == count) { /* a leaf */
+        nd->first = pts[0];
+        nd->last = pts[count - 1];
+        for (int k = 0; k < count; k++)
+            next[pts[k]] = k + 1 < count ? pts[k + 1] : -1;
+        return 0;
+    }
+    if (depth == QT_SPLIT_DEPTH) {
+        b->root[b->count] = id;
+        b->begin[b->count] = (int)(pts - b->pts);
+        b->size[b->count++] = count;
+        return 0;
+    }
+    /* stable split into quadrants (the duplicate prefix goes with its barycentre): tagged
+     * copies in tmp, then back into pts quadrant by quadrant */
+    int counts[4] = {0, 0, 0, 0}, *tagged = b->tmp + (pts - b->pts);
+    for (int k = 0; k < count; k++) {
+        const int q = k < m ? quadrant(nd, bx, by)
+                            : quadrant(nd, y[2 * pts[k]], y[2 * pts[k] + 1]);
+        tagged[k] = pts[k] << 2 | q;
+        counts[q]++;
+    }
+    const int start[4] = {0, counts[0], counts[0] + counts[1],
+                          counts[0] + counts[1] + counts[2]};
+    int fill[4] = {start[0], start[1], start[2], start[3]};
+    for (int k = 0; k < count; k++)
+        pts[fill[tagged[k] & 3]++] = tagged[k] >> 2;
+    for (int q = 0; q < 4; q++) {
+        if (counts[q] == 0)
+            continue;
+        const int child = new_child(t, id, q);
+        if (child < 0 ||
+            build_top(t, b, y, next, child, depth + 1, pts + start[q], counts[q]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static StatusCode build_split(QuadTree *t, NodePool *top, const float *y, int n,
+                              const int *order, Status *st)
+{
+    struct QuadBuild *b = t->build;
+    if (!b && !(b = t->build = calloc(1, sizeof *b)))
+        return status_fail(st, TK_ENOMEM, "quadtree: cannot allocate for %d points", n);
+    if (b->pts_capacity < n) {
+        free(b->pts);
+        free(b->tmp);
+        b->pts = malloc((size_t)n * 2 * sizeof(int));
+        b->tmp = malloc((size_t)n * 2 * sizeof(int));
+        b->pts_capacity = b->pts && b->tmp ? 2 * n : 0;
+        if (!b->pts || !b->tmp)
+            return status_fail(st, TK_ENOMEM, "quadtree: cannot allocate for %d points", n);
+    }
+    for (int r = 0; r < n; r++)
+        b->pts[r] = order ? order[r] : r;
+    b->count = 0;
+    if (build_top(top, b, y, t->next, 0, 0, b->pts, n) < 0)
+        return status_fail(st, TK_ENOMEM, "quadtree: cannot allocate nodes for %d points", n);
+    int failed = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
+    for (int s = 0; s < b->count; s++) {
+        NodePool *p = &b->pool[s];
+        const QuadNode *r = &top->nodes[b->root[s]];
+        p->count = 0;
+        if (new_node(p, r->x0, r->y0, r->x1, r->y1) < 0) {
+            failed = 1;
+            continue;
+        }
+        const int *pts = b->pts + b->begin[s];
+        for (int k = 0; k < b->size[s] && !failed; k++)
+            failed |= insert(p, 0, y[2 * pts[k]], y[2 * pts[k] + 1], pts[k], t->next) < 0;
+    }
+    if (failed)
+        return status_fail(st, TK_ENOMEM, "quadtree: cannot allocate nodes for %d points", n);
+    /* append: a subtree's node 0 takes its root's place, the rest follow the tree's nodes */
+    int total = top->count;
+    for (int s = 0; s < b->count; s++)
+        total += b->pool[s].count - 1;
+    if (total > top->capacity) {
+        QuadNode *grown = realloc(top->nodes, (size_t)total * 2 * sizeof(QuadNode));
+        if (!grown)
+            return status_fail(st, TK_ENOMEM, "quadtree: cannot allocate nodes for %d points", n);
+        top->nodes = grown;
+        top->capacity = total * 2;
+    }
+    for (int s = 0; s < b->count; s++) {
+        const NodePool *p = &b->pool[s];
+        const int base = top->count - 1; /* local node k > 0 goes to base + k */
+        for (int k = 0; k < p->count; k++) {
+            QuadNode nd = p->nodes[k];
+            for (int q = 0; q < 4; q++)
+                if (nd.child[q] >= 0)
+                    nd.child[q] += base;
+            top->nodes[k == 0 ? b->root[s] : base + k] = nd;
+        }
+        top->count += p->count - 1;
+    }
+    return TK_OK;
+}
+
 /* Writes node id's subtree in depth-first order (children 0..3) from cell `at`; returns the
  * cell after it. */
-static int flatten(QuadTree *t, int id, int at)
+static int flatten(QuadTree *t, int id, int at, int *placed)
 {
     const QuadNode *nd = &t->nodes[id];
+    for (int p = nd->first; p >= 0; p = t->next[p]) /* a leaf's points, in leaf order */
+        t->leaf_order[(*placed)++] = p;
     t->nodes[id].cell = at;
     QuadCell *c = &t->cells[at];
     const double w = nd->x1 - nd->x0 > nd->y1 - nd->y0 ? nd->x1 - nd->x0 : nd->y1 - nd->y0;
@@ -100,12 +270,18 @@ static int flatten(QuadTree *t, int id, int at)
     int next = at + 1;
     for (int q = 0; q < 4; q++)
         if (nd->child[q] >= 0)
-            next = flatten(t, nd->child[q], next);
+            next = flatten(t, nd->child[q], next, placed);
     t->cells[at].skip = next;
     return next;
 }
 
 StatusCode quadtree_build(QuadTree *t, const float *y, int n, const int *order, Status *st)
+{
+    return quadtree_build_split(t, y, n, order, n >= QT_PARALLEL_MIN_N, st);
+}
+
+StatusCode quadtree_build_split(QuadTree *t, const float *y, int n, const int *order, int split,
+                                Status *st)
 {
     t->count = 0;
     if (n < 1)
@@ -120,14 +296,35 @@ StatusCode quadtree_build(QuadTree *t, const float *y, int n, const int *order, 
     /* scikit-learn's margin, so that no point lies on the upper boundary */
     x1 = fmax(x1 * (1 + 1e-3 * (x1 > 0 ? 1 : x1 < 0 ? -1 : 0)), x1 + 1e-3);
     y1 = fmax(y1 * (1 + 1e-3 * (y1 > 0 ? 1 : y1 < 0 ? -1 : 0)), y1 + 1e-3);
-    if (new_node(t, x0, y0, x1, y1) < 0)
-        return status_fail(st, TK_ENOMEM, "quadtree: cannot allocate nodes for %d points", n);
-    for (int r = 0; r < n; r++) {
-        const int i = order ? order[r] : r;
-        if (insert(t, y[2 * i], y[2 * i + 1]) < 0)
-            return status_fail(st, TK_ENOMEM, "quadtree: cannot allocate nodes for %d points",
-                               n);
+    if (t->point_capacity < n) {
+        int *next = realloc(t->next, (size_t)n * 2 * sizeof(int));
+        if (next)
+            t->next = next;
+        int *leaf_order = realloc(t->leaf_order, (size_t)n * 2 * sizeof(int));
+        if (leaf_order)
+            t->leaf_order = leaf_order;
+        if (!next || !leaf_order)
+            return status_fail(st, TK_ENOMEM, "quadtree: cannot allocate for %d points", n);
+        t->point_capacity = 2 * n;
     }
+    NodePool pool = {t->nodes, 0, t->capacity};
+    StatusCode rc = TK_OK;
+    if (new_node(&pool, x0, y0, x1, y1) < 0)
+        rc = status_fail(st, TK_ENOMEM, "quadtree: cannot allocate nodes for %d points", n);
+    else if (split)
+        rc = build_split(t, &pool, y, n, order, st);
+    else
+        for (int r = 0; r < n && rc == TK_OK; r++) {
+            const int i = order ? order[r] : r;
+            if (insert(&pool, 0, y[2 * i], y[2 * i + 1], i, t->next) < 0)
+                rc = status_fail(st, TK_ENOMEM,
+                                 "quadtree: cannot allocate nodes for %d points", n);
+        }
+    t->nodes = pool.nodes;
+    t->capacity = pool.capacity;
+    t->count = rc == TK_OK ? pool.count : 0;
+    if (rc != TK_OK)
+        return rc;
     if (t->cell_capacity < t->count) {
         QuadCell *grown = realloc(t->cells, (size_t)t->capacity * sizeof(QuadCell));
         if (!grown)
@@ -135,7 +332,8 @@ StatusCode quadtree_build(QuadTree *t, const float *y, int n, const int *order, 
         t->cells = grown;
         t->cell_capacity = t->capacity;
     }
-    flatten(t, 0, 0);
+    int placed = 0;
+    flatten(t, 0, 0, &placed);
     return TK_OK;
 }
 
@@ -225,45 +423,27 @@ void quadtree_repulsion_group(const QuadTree *t, const float *p, float theta2, d
     }
 }
 
-StatusCode quadtree_order(QuadTree *t, const float *y, int n, int *order, Status *st)
+StatusCode quadtree_order(const QuadTree *t, int n, int *order, Status *st)
 {
-    /* keys: the leaf cell of every point (n), then a counting sort's buckets (count + 1) */
-    const int need = n + t->count + 1;
-    if (t->key_capacity < need) {
-        int *grown = realloc(t->keys, (size_t)need * 2 * sizeof(int));
-        if (!grown)
-            return status_fail(st, TK_ENOMEM, "quadtree: cannot order %d points", n);
-        t->keys = grown;
-        t->key_capacity = need * 2;
-    }
-    int *leaf_of = t->keys, *bucket = t->keys + n;
-    const QuadNode *nodes = t->nodes;
-#pragma omp parallel for schedule(static) if (n >= 4096)
-    for (int i = 0; i < n; i++) {
-        int id = 0;
-        for (;;) {
-            const QuadNode *nd = &nodes[id];
-            const int q = is_leaf(nd) ? -1 : quadrant(nd, y[2 * i], y[2 * i + 1]);
-            if (q < 0 || nd->child[q] < 0)
-                break;
-            id = nd->child[q];
-        }
-        leaf_of[i] = nodes[id].cell;
-    }
-    memset(bucket, 0, ((size_t)t->count + 1) * sizeof(int));
-    for (int i = 0; i < n; i++)
-        bucket[leaf_of[i] + 1]++;
-    for (int c = 0; c < t->count; c++)
-        bucket[c + 1] += bucket[c];
-    for (int i = 0; i < n; i++)
-        order[bucket[leaf_of[i]]++] = i;
+    if (t->count < 1 || t->nodes[0].size != n)
+        return status_fail(st, TK_EINVAL, "quadtree: order of %d points asked, the tree holds %d",
+                           n, t->count < 1 ? 0 : t->nodes[0].size);
+    memcpy(order, t->leaf_order, (size_t)n * sizeof *order);
     return TK_OK;
 }
 
 void quadtree_free(QuadTree *t)
 {
+    if (t->build) {
+        for (int s = 0; s < QT_SPLIT_CELLS; s++)
+            free(t->build->pool[s].nodes);
+        free(t->build->pts);
+        free(t->build->tmp);
+        free(t->build);
+    }
     free(t->nodes);
     free(t->cells);
-    free(t->keys);
+    free(t->next);
+    free(t->leaf_order);
     memset(t, 0, sizeof *t);
 }

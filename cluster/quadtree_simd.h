@@ -17,4 +17,9 @@ void quadtree_group_scalar(const QuadCell *cells, int count, const float *px, co
 void quadtree_group_avx2(const QuadCell *cells, int count, const float *px, const float *py,
                          float theta2, float *fx, float *fy, float *sq);
 
+/* quadtree_build with the split into subtrees built apart (split = 1) or one insertion after
+ * another (0): the same cells either way (quadtree_build splits from QT_PARALLEL_MIN_N). */
+StatusCode quadtree_build_split(QuadTree *t, const float *y, int n, const int *order, int split,
+                                Status *st);
+
 #endif

@@ -30,12 +30,30 @@ SvmParams svm_params_default(void)
                        .seed = 0};
 }
 
-/* The training rows in double with the intercept column appended: n x (d + 1). */
+/* The training rows as the caller gave them (float, n x d: half the bytes of double, so the
+ * randomly visited rows stay in L2; every product is still taken in double) and the intercept
+ * as one more feature of constant value bias (0 = none). */
 typedef struct {
-    const double *x;
+    const float *x;
     const double *norm2; /* ||x_i||^2 including the intercept feature */
-    int n, width;
+    int n, d;
+    double bias;
 } Design;
+
+static double row_dot(const Design *ds, const double *w, const float *xi)
+{
+    double dot = 0;
+    for (int j = 0; j < ds->d; j++)
+        dot += w[j] * xi[j];
+    return dot + w[ds->d] * ds->bias;
+}
+
+static void row_axpy(const Design *ds, double step, const float *xi, double *w)
+{
+    for (int j = 0; j < ds->d; j++)
+        w[j] += step * xi[j];
+    w[ds->d] += step * ds->bias;
+}
 
 /* One binary problem over rows[0..count-1] with labels sign[i] = +1 / -1, written into w
  * (width). Returns the passes made. Working arrays (count each) are the caller's. */
@@ -45,7 +63,7 @@ static int solve_binary(const Design *ds, const int *rows, const signed char *si
 {
     const double diag = p->loss == SVM_SQUARED_HINGE ? 0.5 / p->C : 0.0;
     const double upper = p->loss == SVM_SQUARED_HINGE ? INFINITY : p->C;
-    memset(w, 0, (size_t)ds->width * sizeof(double));
+    memset(w, 0, (size_t)(ds->d + 1) * sizeof(double));
     for (int s = 0; s < count; s++) {
         alpha[s] = 0;
         qd[s] = diag + ds->norm2[rows[s]];
@@ -65,11 +83,10 @@ static int solve_binary(const Design *ds, const int *rows, const signed char *si
         }
         for (int s = 0; s < active; s++) {
             const int i = order[s];
-            const double *xi = ds->x + (size_t)rows[i] * ds->width;
-            double dot = 0;
-            for (int j = 0; j < ds->width; j++)
-                dot += w[j] * xi[j];
-            const double g = sign[i] * dot - 1 + alpha[i] * diag;
+            const float *xi = ds->x + (size_t)rows[i] * ds->d;
+            if (s + 1 < active) /* the next row is a random one: fetch it while this one runs */
+                __builtin_prefetch(ds->x + (size_t)rows[order[s + 1]] * ds->d);
+            const double g = sign[i] * row_dot(ds, w, xi) - 1 + alpha[i] * diag;
             double pg = 0;
             /* Shrinking: a variable at a bound whose gradient points outward by more than
              * last pass's extreme is unlikely to move; drop it until the next full check. */
@@ -96,14 +113,13 @@ static int solve_binary(const Design *ds, const int *rows, const signed char *si
             } else {
                 pg = g;
             }
-            pg_max = fmax(pg_max, pg);
-            pg_min = fmin(pg_min, pg);
+            pg_max = pg > pg_max ? pg : pg_max;
+            pg_min = pg < pg_min ? pg : pg_min;
             if (fabs(pg) > 1e-12) {
                 const double old = alpha[i];
-                alpha[i] = fmin(fmax(old - g / qd[i], 0.0), upper);
-                const double step = (alpha[i] - old) * sign[i];
-                for (int j = 0; j < ds->width; j++)
-                    w[j] += step * xi[j];
+                const double moved = old - g / qd[i];
+                alpha[i] = moved > 0.0 ? (moved < upper ? moved : upper) : 0.0;
+                row_axpy(ds, (alpha[i] - old) * sign[i], xi, w);
             }
         }
         iter++;
@@ -171,7 +187,6 @@ StatusCode svm_fit(LinearSvm *m, const float *x, const int *y, int n, int d, con
     if (n_classes < 2)
         return status_fail(st, TK_EINVAL, "svm: every row has label 0; need two classes");
     const int has_bias = p->intercept_scaling > 0;
-    const int width = d + has_bias;
     m->d = d;
     m->n_classes = n_classes;
     m->multiclass = p->multiclass;
@@ -179,39 +194,35 @@ StatusCode svm_fit(LinearSvm *m, const float *x, const int *y, int n, int d, con
                   : p->multiclass == SVM_OVR ? n_classes
                                              : n_classes * (n_classes - 1) / 2;
     const int threads = threads_max();
-    double *xd = malloc((size_t)n * width * sizeof(double));
     double *norm2 = malloc((size_t)n * sizeof(double));
     m->coef = malloc((size_t)m->n_models * d * sizeof(float));
     m->intercept = malloc((size_t)m->n_models * sizeof(float));
-    /* per thread: w (width), alpha, qd (n each), rows, order (n each), sign (n) */
-    const size_t per_thread = (size_t)width * sizeof(double) + 2 * (size_t)n * sizeof(double) +
+    /* per thread: w (d + 1), alpha, qd (n each), rows, order (n each), sign (n) */
+    const size_t per_thread = (size_t)(d + 1) * sizeof(double) + 2 * (size_t)n * sizeof(double) +
                               2 * (size_t)n * sizeof(int) + (size_t)n;
     const size_t stride = (per_thread + 63) / 64 * 64;
     unsigned char *work = malloc(stride * threads);
     int *iters = malloc((size_t)m->n_models * sizeof(int));
-    if (!xd || !norm2 || !m->coef || !m->intercept || !work || !iters) {
-        free(xd);
+    if (!norm2 || !m->coef || !m->intercept || !work || !iters) {
         free(norm2);
         free(work);
         free(iters);
         svm_free(m);
         return status_fail(st, TK_ENOMEM, "svm: cannot allocate for %d rows x %d features", n, d);
     }
+    const double bias = has_bias ? p->intercept_scaling : 0.0;
     for (int i = 0; i < n; i++) {
         double s = 0;
-        for (int j = 0; j < width; j++) {
-            const double v = j < d ? x[(size_t)i * d + j] : p->intercept_scaling;
-            xd[(size_t)i * width + j] = v;
-            s += v * v;
-        }
-        norm2[i] = s;
+        for (int j = 0; j < d; j++)
+            s += (double)x[(size_t)i * d + j] * x[(size_t)i * d + j];
+        norm2[i] = s + bias * bias;
     }
-    const Design ds = {xd, norm2, n, width};
+    const Design ds = {x, norm2, n, d, bias};
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int model = 0; model < m->n_models; model++) {
         unsigned char *own = work + stride * omp_get_thread_num();
         double *w = (double *)own;
-        double *alpha = w + width;
+        double *alpha = w + d + 1;
         double *qd = alpha + n;
         int *rows = (int *)(qd + n);
         int *order = rows + n;
@@ -238,7 +249,6 @@ StatusCode svm_fit(LinearSvm *m, const float *x, const int *y, int n, int d, con
         if (iters[model] >= p->max_iter)
             m->converged = 0;
     }
-    free(xd);
     free(norm2);
     free(work);
     free(iters);

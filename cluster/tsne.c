@@ -16,6 +16,7 @@
  * every per-point sum is stored and the totals are added up serially in point order, so the
  * result is the same for any thread count. */
 #include "cluster.h"
+#include "tsne_simd.h"
 
 #include <float.h>
 #include <math.h>
@@ -279,6 +280,29 @@ typedef struct {
     int *order;       /* Barnes-Hut: n, the points in quadtree order */
 } Objective;
 
+void tsne_attract_scalar(const float *y, int i, const int *col, const float *val, int count,
+                         float exaggeration, double *force)
+{
+    float ax[TSNE_LANES] = {0}, ay[TSNE_LANES] = {0};
+    const int padded = (count + TSNE_LANES - 1) / TSNE_LANES * TSNE_LANES;
+    for (int e = 0; e < padded; e++) {
+        const int j = e < count ? col[e] : i;
+        const float p = e < count ? val[e] : 0.0f;
+        const float dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+        const float w = p * exaggeration * (1.0f / (1.0f + dx * dx + dy * dy));
+        ax[e % TSNE_LANES] += w * dx;
+        ay[e % TSNE_LANES] += w * dy;
+    }
+    /* the vector halving: lanes l and l + 4, then l and l + 2, then 0 and 1 */
+    for (int half = TSNE_LANES / 2; half > 0; half /= 2)
+        for (int l = 0; l < half; l++) {
+            ax[l] += ax[l + half];
+            ay[l] += ay[l + half];
+        }
+    force[0] = ax[0];
+    force[1] = ay[0];
+}
+
 /* grad (2n) and, when compute_error, *error = KL(P || Q) as sklearn's _kl_divergence_bh:
  * sum over P's entries of p log(max(p, FLT_MIN) / q), q = num / Z, taken as
  * sum p log(max(p, FLT_MIN) / num) + log(Z) sum p so that one pass over the points (one OpenMP
@@ -291,13 +315,14 @@ static StatusCode gradient_bh(Objective *o, const float *y, float exaggeration,
     /* inserted in the previous iteration's tree order: neighbours arrive together */
     StatusCode rc = quadtree_build(&o->qt, y, n, o->order, st);
     if (rc == TK_OK)
-        rc = quadtree_order(&o->qt, y, n, o->order, st);
+        rc = quadtree_order(&o->qt, n, o->order, st);
     if (rc != TK_OK)
         return rc;
     /* Groups of neighbouring points share one tree walk for their repulsion; the last group
      * is padded with its last point, whose copies are not stored. */
     const int groups = (n + QT_GROUP - 1) / QT_GROUP;
     const TsneP *P = o->P;
+    const int avx2 = simd_active() >= SIMD_AVX2;
 #pragma omp parallel for schedule(dynamic, 8) if (n >= TSNE_PARALLEL_MIN_N)
     for (int g = 0; g < groups; g++) {
         float p[2 * QT_GROUP];
@@ -313,20 +338,22 @@ static StatusCode gradient_bh(Objective *o, const float *y, float exaggeration,
             o->repel[2 * i] = force[2 * l];
             o->repel[2 * i + 1] = force[2 * l + 1];
             o->row_q[i] = sq[l];
-            double ax = 0, ay = 0, err = 0;
-            for (int e = P->row_start[i]; e < P->row_start[i + 1]; e++) {
+            const int e0 = P->row_start[i], count = P->row_start[i + 1] - e0;
+            if (avx2)
+                tsne_attract_avx2(y, i, P->col + e0, P->val + e0, count, exaggeration,
+                                  o->attract + 2 * i);
+            else
+                tsne_attract_scalar(y, i, P->col + e0, P->val + e0, count, exaggeration,
+                                    o->attract + 2 * i);
+            double err = 0;
+            for (int e = e0; compute_error && e < e0 + count; e++) {
                 const int j = P->col[e];
                 const double dx = (double)y[2 * i] - y[2 * j];
                 const double dy = (double)y[2 * i + 1] - y[2 * j + 1];
                 const double num = 1.0 / (1.0 + dx * dx + dy * dy);
                 const float pij = P->val[e] * exaggeration;
-                ax += pij * num * dx;
-                ay += pij * num * dy;
-                if (compute_error)
-                    err += pij * log(fmax(pij, FLT_MIN) / num);
+                err += pij * log(fmax(pij, FLT_MIN) / num);
             }
-            o->attract[2 * i] = ax;
-            o->attract[2 * i + 1] = ay;
             o->row_err[i] = err;
         }
     }

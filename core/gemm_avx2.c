@@ -117,3 +117,35 @@ void gemm_kernel_avx2(int kc, const float *a_panel, const float *b_panel, float 
             for (int j = 0; j < cols; j++)
                 c[i * ldc + j] = local_tile[i * NR + j];
 }
+
+void gemm_pack_rows6_avx2(const float *src, ptrdiff_t ld, int panels, int depth, float *dst)
+{
+    for (int q = 0; q < panels; q++) {
+        const float *r0 = src + (ptrdiff_t)q * MR * ld, *r1 = r0 + ld, *r2 = r1 + ld;
+        const float *r3 = r2 + ld, *r4 = r3 + ld, *r5 = r4 + ld;
+        float *d = dst + (ptrdiff_t)q * MR * depth;
+        int p = 0;
+        for (; p + 4 <= depth; p += 4) {
+            /* Rows 0-3 of depth p..p+3 transposed: one vector per depth step; rows 4-5
+             * interleaved in pairs. Each depth step then gets 16 + 8 contiguous bytes. */
+            __m128 a0 = _mm_loadu_ps(r0 + p), a1 = _mm_loadu_ps(r1 + p);
+            __m128 a2 = _mm_loadu_ps(r2 + p), a3 = _mm_loadu_ps(r3 + p);
+            _MM_TRANSPOSE4_PS(a0, a1, a2, a3);
+            const __m128 b4 = _mm_loadu_ps(r4 + p), b5 = _mm_loadu_ps(r5 + p);
+            const __m128 lo = _mm_unpacklo_ps(b4, b5), hi = _mm_unpackhi_ps(b4, b5);
+            float *o = d + (ptrdiff_t)p * MR;
+            _mm_storeu_ps(o, a0);
+            _mm_storel_pi((__m64 *)(o + 4), lo);
+            _mm_storeu_ps(o + 6, a1);
+            _mm_storeh_pi((__m64 *)(o + 10), lo);
+            _mm_storeu_ps(o + 12, a2);
+            _mm_storel_pi((__m64 *)(o + 16), hi);
+            _mm_storeu_ps(o + 18, a3);
+            _mm_storeh_pi((__m64 *)(o + 22), hi);
+        }
+        for (; p < depth; p++) {
+            float *o = d + (ptrdiff_t)p * MR;
+            o[0] = r0[p], o[1] = r1[p], o[2] = r2[p], o[3] = r3[p], o[4] = r4[p], o[5] = r5[p];
+        }
+    }
+}

@@ -37,6 +37,12 @@ void gemm_kernel_scalar(int kc, const float *a_panel, const float *b_panel, floa
                         float beta, float *c, ptrdiff_t ldc, int rows, int cols);
 void gemm_kernel_avx2(int kc, const float *a_panel, const float *b_panel, float alpha, float beta,
                       float *c, ptrdiff_t ldc, int rows, int cols);
+/* Packs `panels` x 6 rows of A (row r at src + r*ld, `depth` contiguous floats each) into
+ * panels of GEMM_AVX2_MR = 6 rows, dst[q][p*6 + r] (q-th panel at dst + q*depth*6): what the
+ * driver's generic packing does for op(A) = A, with 4 x 4 transposes in SSE registers instead
+ * of one load per element (gemm_avx2.c; pure data movement, so the same bytes). */
+void gemm_pack_rows6_avx2(const float *src, ptrdiff_t ld, int panels, int depth, float *dst);
+
 void gemm_kernel_avx512(int kc, const float *a_panel, const float *b_panel, float alpha,
                         float beta, float *c, ptrdiff_t ldc, int rows, int cols);
 

@@ -26,6 +26,10 @@ void vec_sum_rows(float *db, const float *dy, int rows, int cols)
 
 void vec_add(float *y, const float *x, size_t n)
 {
+    if (simd_active() >= SIMD_AVX2) {
+        vec_add_avx2(y, x, n);
+        return;
+    }
     for (size_t i = 0; i < n; i++)
         y[i] += x[i];
 }

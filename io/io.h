@@ -238,7 +238,7 @@ void bvh_rotations(const Bvh *b, float *out);
  *     they are in the same folder;
  *   BVH files listed by an index CSV (seq_id,file,label), as ../shared/data/bandai_namco_1;
  *   a keypoints CSV of `takt pose` (frame,time_s,pose,x0,y0,z0,v0,...; features x,y[,z] of
- *     every landmark, visibility left out) cut by a segments CSV (start_frame,end_frame,label,
+ *     every landmark, visibility only when asked) cut by a segments CSV (start_frame,end_frame,label,
  *     frames inclusive; labels whole numbers = class ids, else names numbered in sorted order).
  * Errors name the file and the line. */
 
@@ -276,8 +276,16 @@ StatusCode seqset_load_labelled_csv(SeqSet *s, const char *path, Status *st);
  * class names from labels.txt beside the index. */
 StatusCode seqset_load_bvh_index(SeqSet *s, const char *index_csv, const char *bvh_dir,
                                  SeqBvhFeatures features, Status *st);
+/* columns: 0 = x, y, z of every landmark; SEQ_KEYPOINTS_XY = x, y; SEQ_KEYPOINTS_VISIBILITY
+ * adds each landmark's visibility after its coordinates. segments_csv NULL: the whole file is
+ * one sequence (label 0), e.g. to predict its class. */
+enum { SEQ_KEYPOINTS_XY = 1, SEQ_KEYPOINTS_VISIBILITY = 2 };
 StatusCode seqset_load_keypoints(SeqSet *s, const char *keypoints_csv, const char *segments_csv,
-                                 int xy_only, Status *st);
+                                 int columns, Status *st);
+/* Frames already in memory, x [n_frames x F] with increasing frame numbers frame[n_frames]
+ * (e.g. per-frame features of a video), cut by a segments CSV as above; source names them. */
+StatusCode seqset_cut_frames(SeqSet *s, const float *x, const int *frame, int n_frames, int F,
+                             const char *segments_csv, const char *source, Status *st);
 /* A folder: BVH folder; anything else: labelled CSV. */
 StatusCode seqset_load(SeqSet *s, const char *path, SeqBvhFeatures features, Status *st);
 void seqset_free(SeqSet *s);
@@ -458,7 +466,10 @@ StatusCode png_write_rgb(const char *path, const Image *img, Status *st);
  *     4:2:0 (C420jpeg, C420mpeg2, C420paldv, C420) and 4:4:4 (C444), 8 bits; YUV -> RGB with
  *     BT.601 limited-range coefficients and bicubic chroma upsampling, as ffmpeg's swscale
  *     does by default (within 1 level of `ffmpeg -pix_fmt rgb24`);
- *   raw RGB24 frames (stdin or a file) when opts.raw_width/raw_height are given.
+ *   raw RGB24 frames (stdin or a file) when opts.raw_width/raw_height are given;
+ *   a video file in a container (MP4/MOV, Matroska/WebM, AVI, FLV, Ogg, MPEG-PS/TS, known by
+ *     its first bytes): decoded by an ffmpeg child process into Y4M on a pipe (clear error
+ *     when ffmpeg is not installed; its exit status is checked at the end of the stream).
  * A frame that cannot be read (a corrupt Y4M frame header, an unreadable image in a folder, a
  * truncated last frame) is reported as VIDEO_BAD_FRAME with the reason in st->msg and the
  * source moves on to the next frame; it still counts in the frame index, so times stay right. */

@@ -626,77 +626,141 @@ static StatusCode segment_labels(SeqSet *s, const CsvTable *seg, int label_col, 
     return code;
 }
 
-StatusCode seqset_load_keypoints(SeqSet *s, const char *keypoints_csv, const char *segments_csv,
-                                 int xy_only, Status *st)
-{
-    memset(s, 0, sizeof *s);
-    static const char *const seg_text[] = {"label", NULL};
+/* The segments CSV read into seg and s (one empty sequence per segment, labels, class names;
+ * frames come later through segments_push). source names where the frames come from. */
+typedef struct {
     CsvTable seg;
-    StatusCode code = csv_read(&seg, segments_csv, seg_text, st);
+    int start_col, end_col;
+    int whole;       /* no segments CSV: every frame goes to the one sequence */
+    int *frames_cap; /* per sequence, for sequence_push_frame */
+} Segments;
+
+static void segments_free(Segments *g)
+{
+    free(g->frames_cap);
+    csv_free(&g->seg);
+}
+
+static StatusCode segments_read(Segments *g, SeqSet *s, const char *segments_csv,
+                                const char *source, Status *st)
+{
+    memset(g, 0, sizeof *g);
+    memset(s, 0, sizeof *s);
+    if (!segments_csv) {
+        g->whole = 1;
+        g->frames_cap = calloc(1, sizeof *g->frames_cap);
+        s->seqs = calloc(1, sizeof *s->seqs);
+        if (!g->frames_cap || !s->seqs || !(s->seqs[0].source = strdup(source)))
+            return status_fail(st, TK_ENOMEM, "%s: out of memory", source);
+        s->n = 1;
+        s->seqs[0].subject = -1;
+        return set_class_names_numeric(s, 1, st);
+    }
+    static const char *const seg_text[] = {"label", NULL};
+    StatusCode code = csv_read(&g->seg, segments_csv, seg_text, st);
     if (code != TK_OK)
         return code;
-    int start_col = csv_column(&seg, "start_frame"), end_col = csv_column(&seg, "end_frame");
-    int label_col = csv_column(&seg, "label");
-    CsvReader *r = NULL;
-    int *labels = NULL, *kp_cols = NULL, *frames_cap = NULL;
-    float *row = NULL;
-    if (start_col < 0 || end_col < 0 || label_col < 0) {
-        code = status_fail(st, TK_EFORMAT,
+    const CsvTable *seg = &g->seg;
+    g->start_col = csv_column(seg, "start_frame");
+    g->end_col = csv_column(seg, "end_frame");
+    const int label_col = csv_column(seg, "label");
+    if (g->start_col < 0 || g->end_col < 0 || label_col < 0)
+        return status_fail(st, TK_EFORMAT,
                            "%s: line 1: expected the columns start_frame, end_frame and label",
                            segments_csv);
-        goto done;
-    }
-    if (seg.rows == 0) {
-        code = status_fail(st, TK_EFORMAT, "%s: no segments", segments_csv);
-        goto done;
-    }
-    labels = malloc((size_t)seg.rows * sizeof *labels);
-    frames_cap = calloc((size_t)seg.rows, sizeof *frames_cap);
-    s->seqs = calloc((size_t)seg.rows, sizeof *s->seqs);
-    if (!labels || !frames_cap || !s->seqs) {
+    if (seg->rows == 0)
+        return status_fail(st, TK_EFORMAT, "%s: no segments", segments_csv);
+    int *labels = malloc((size_t)seg->rows * sizeof *labels);
+    g->frames_cap = calloc((size_t)seg->rows, sizeof *g->frames_cap);
+    s->seqs = calloc((size_t)seg->rows, sizeof *s->seqs);
+    if (!labels || !g->frames_cap || !s->seqs)
         code = status_fail(st, TK_ENOMEM, "%s: out of memory", segments_csv);
-        goto done;
-    }
-    if ((code = segment_labels(s, &seg, label_col, labels, st)) != TK_OK)
-        goto done;
-    for (int i = 0; i < seg.rows; i++) {
-        float a = seg.data[(size_t)i * seg.cols + start_col];
-        float b = seg.data[(size_t)i * seg.cols + end_col];
+    if (code == TK_OK)
+        code = segment_labels(s, seg, label_col, labels, st);
+    for (int i = 0; i < seg->rows && code == TK_OK; i++) {
+        float a = seg->data[(size_t)i * seg->cols + g->start_col];
+        float b = seg->data[(size_t)i * seg->cols + g->end_col];
         if (a != floorf(a) || b != floorf(b) || a < 0 || b < a) {
             code = status_fail(st, TK_EFORMAT,
                                "%s: segment %d: start_frame %g and end_frame %g must be whole "
                                "numbers with 0 <= start <= end",
                                segments_csv, i + 1, a, b);
-            goto done;
+            break;
         }
         Sequence *q = &s->seqs[s->n++];
         q->seq_id = i;
         q->label = labels[i];
         q->subject = -1;
-        if (!(q->source = strdup(keypoints_csv))) {
+        if (!(q->source = strdup(source)))
             code = status_fail(st, TK_ENOMEM, "out of memory");
-            goto done;
-        }
     }
+    free(labels);
+    return code;
+}
 
-    if ((code = csv_reader_open(&r, keypoints_csv, NULL, st)) != TK_OK)
+/* Frame `frame` with s->n_features values goes to every segment that holds it. */
+static StatusCode segments_push(Segments *g, SeqSet *s, float frame, const float *values,
+                                const char *source, Status *st)
+{
+    const CsvTable *seg = &g->seg;
+    for (int i = 0; i < s->n; i++) {
+        const float a = g->whole ? frame : seg->data[(size_t)i * seg->cols + g->start_col];
+        const float b = g->whole ? frame : seg->data[(size_t)i * seg->cols + g->end_col];
+        if (frame < a || frame > b)
+            continue;
+        float *x = sequence_push_frame(&s->seqs[i], &g->frames_cap[i], s->n_features);
+        if (!x)
+            return status_fail(st, TK_ENOMEM, "%s: out of memory", source);
+        memcpy(x, values, sizeof(float) * (size_t)s->n_features);
+    }
+    return TK_OK;
+}
+
+static StatusCode segments_check_filled(const Segments *g, const SeqSet *s, const char *source,
+                                        Status *st)
+{
+    const CsvTable *seg = &g->seg;
+    if (g->whole)
+        return s->seqs[0].n_frames ? TK_OK
+                                   : status_fail(st, TK_EFORMAT, "%s: no frames", source);
+    for (int i = 0; i < s->n; i++)
+        if (s->seqs[i].n_frames == 0)
+            return status_fail(st, TK_EFORMAT, "%s: segment %d (frames %g-%g) has no frames in %s",
+                               seg->path, i + 1, seg->data[(size_t)i * seg->cols + g->start_col],
+                               seg->data[(size_t)i * seg->cols + g->end_col], source);
+    return TK_OK;
+}
+
+StatusCode seqset_load_keypoints(SeqSet *s, const char *keypoints_csv, const char *segments_csv,
+                                 int columns, Status *st)
+{
+    Segments g;
+    CsvReader *r = NULL;
+    int *kp_cols = NULL;
+    float *row = NULL, *values = NULL;
+    StatusCode code = segments_read(&g, s, segments_csv, keypoints_csv, st);
+    if (code == TK_OK)
+        code = csv_reader_open(&r, keypoints_csv, NULL, st);
+    if (code != TK_OK)
         goto done;
     const int cols = csv_reader_cols(r);
     int frame_col = -1;
     kp_cols = malloc((size_t)cols * sizeof *kp_cols);
     row = malloc((size_t)cols * sizeof *row);
-    if (!kp_cols || !row) {
+    values = malloc((size_t)cols * sizeof *values);
+    if (!kp_cols || !row || !values) {
         code = status_fail(st, TK_ENOMEM, "%s: out of memory", keypoints_csv);
         goto done;
     }
     for (int c = 0; c < cols; c++) {
         const char *name = csv_reader_name(r, c);
-        char axis = csv_coordinate_axis(name);
-        if (axis == 'v') /* visibility is not a coordinate */
-            axis = 0;
+        const char axis = csv_coordinate_axis(name);
+        const int keep = axis == 'x' || axis == 'y' ||
+                         (axis == 'z' && !(columns & SEQ_KEYPOINTS_XY)) ||
+                         (axis == 'v' && (columns & SEQ_KEYPOINTS_VISIBILITY));
         if (!strcmp(name, "frame"))
             frame_col = c;
-        else if (axis && (axis != 'z' || !xy_only))
+        else if (keep)
             kp_cols[s->n_features++] = c;
     }
     if (frame_col < 0 || s->n_features == 0) {
@@ -718,34 +782,41 @@ StatusCode seqset_load_keypoints(SeqSet *s, const char *keypoints_csv, const cha
             break;
         }
         last_frame = frame;
-        for (int i = 0; i < s->n; i++) {
-            const float a = seg.data[(size_t)i * seg.cols + start_col];
-            const float b = seg.data[(size_t)i * seg.cols + end_col];
-            if (frame < a || frame > b)
-                continue;
-            float *x = sequence_push_frame(&s->seqs[i], &frames_cap[i], s->n_features);
-            if (!x) {
-                code = status_fail(st, TK_ENOMEM, "%s: out of memory", keypoints_csv);
-                goto done;
-            }
-            for (int k = 0; k < s->n_features; k++)
-                x[k] = row[kp_cols[k]];
-        }
+        for (int k = 0; k < s->n_features; k++)
+            values[k] = row[kp_cols[k]];
+        if ((code = segments_push(&g, s, frame, values, keypoints_csv, st)) != TK_OK)
+            break;
     }
-    for (int i = 0; code == TK_OK && i < s->n; i++)
-        if (s->seqs[i].n_frames == 0)
-            code = status_fail(st, TK_EFORMAT,
-                               "%s: segment %d (frames %g-%g) has no frames in %s", segments_csv,
-                               i + 1, seg.data[(size_t)i * seg.cols + start_col],
-                               seg.data[(size_t)i * seg.cols + end_col], keypoints_csv);
+    if (code == TK_OK)
+        code = segments_check_filled(&g, s, keypoints_csv, st);
 done:
     if (r)
         csv_reader_close(r);
     free(row);
+    free(values);
     free(kp_cols);
-    free(labels);
-    free(frames_cap);
-    csv_free(&seg);
+    segments_free(&g);
+    if (code != TK_OK)
+        seqset_free(s);
+    return code;
+}
+
+StatusCode seqset_cut_frames(SeqSet *s, const float *x, const int *frame, int n_frames, int F,
+                             const char *segments_csv, const char *source, Status *st)
+{
+    Segments g;
+    StatusCode code = segments_read(&g, s, segments_csv, source, st);
+    s->n_features = F;
+    for (int r = 0; r < n_frames && code == TK_OK; r++) {
+        if (r && frame[r] <= frame[r - 1])
+            code = status_fail(st, TK_EINVAL, "%s: frame %d does not follow frame %d", source,
+                               frame[r], frame[r - 1]);
+        else
+            code = segments_push(&g, s, (float)frame[r], x + (size_t)r * F, source, st);
+    }
+    if (code == TK_OK)
+        code = segments_check_filled(&g, s, source, st);
+    segments_free(&g);
     if (code != TK_OK)
         seqset_free(s);
     return code;

@@ -13,12 +13,19 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
 
 #define Y4M_MAGIC "YUV4MPEG2 "
 #define Y4M_LINE_MAX 1024
@@ -45,6 +52,7 @@ struct VideoSource {
     unsigned char *frame_buf;
     float *chroma_rows; /* per thread, two padded rows (U, V) of vertically interpolated chroma */
     int threads;        /* the thread count chroma_rows was sized for */
+    pid_t decoder;      /* ffmpeg decoding a container to Y4M on fp (0 = none) */
 };
 
 static int has_image_extension(const char *name)
@@ -206,6 +214,81 @@ static StatusCode parse_y4m_header(VideoSource *v, Status *st)
     return TK_OK;
 }
 
+/* The container a file's first bytes name, or NULL (then it is taken for an image). Magic
+ * numbers from the formats' specifications: ISO BMFF ("ftyp" box at offset 4: MP4, MOV, M4V,
+ * 3GP), Matroska/WebM (EBML header 1A 45 DF A3), RIFF AVI, FLV, MPEG program stream (pack start
+ * code 00 00 01 BA), MPEG transport stream (sync byte 0x47, which GIF shares: "GIF8" is an
+ * image), Ogg. */
+static const char *container_name(const char *b, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)b;
+    if (n >= 8 && !memcmp(b + 4, "ftyp", 4))
+        return "MP4/MOV";
+    if (n >= 4 && u[0] == 0x1A && u[1] == 0x45 && u[2] == 0xDF && u[3] == 0xA3)
+        return "Matroska/WebM";
+    if (n >= 4 && !memcmp(b, "RIFF", 4))
+        return "RIFF (AVI)";
+    if (n >= 3 && !memcmp(b, "FLV", 3))
+        return "FLV";
+    if (n >= 4 && !memcmp(b, "OggS", 4))
+        return "Ogg";
+    if (n >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 1 && u[3] == 0xBA)
+        return "MPEG-PS";
+    if (n >= 4 && u[0] == 0x47 && memcmp(b, "GIF8", 4)) /* 'G': not a GIF image */
+        return "MPEG-TS";
+    return NULL;
+}
+
+/* Video containers are decoded by ffmpeg (Debian's package) into Y4M on a pipe, which then
+ * reads like any Y4M stream: takt carries no codec of its own. ffmpeg's errors go to stderr. */
+static StatusCode spawn_decoder(VideoSource *v, const char *input, const char *container,
+                                Status *st)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return status_fail(st, TK_EIO, "%s: pipe: %s", input, strerror(errno));
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fd[0]);
+    posix_spawn_file_actions_addclose(&fa, fd[1]);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    char *argv[] = {"ffmpeg", "-nostdin", "-v", "error", "-i", (char *)input, "-an", "-sn",
+                    "-f", "yuv4mpegpipe", "-pix_fmt", "yuv420p", "-", NULL};
+    int err = posix_spawnp(&v->decoder, "ffmpeg", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd[1]);
+    if (err) {
+        close(fd[0]);
+        v->decoder = 0;
+        if (err == ENOENT)
+            return status_fail(st, TK_EINVAL,
+                               "%s: decoding a video file (%s) needs ffmpeg (apt-get install "
+                               "ffmpeg); or give takt Y4M: ffmpeg -i IN -f yuv4mpegpipe -",
+                               input, container);
+        return status_fail(st, TK_EIO, "%s: cannot start ffmpeg: %s", input, strerror(err));
+    }
+    v->fp = fdopen(fd[0], "rb");
+    if (!v->fp) {
+        close(fd[0]);
+        return status_fail(st, TK_EIO, "%s: fdopen: %s", input, strerror(errno));
+    }
+    v->owns_fp = 1;
+    return TK_OK;
+}
+
+/* Waits for the decoder; returns its exit status (0 = clean, 128 + signal when killed). */
+static int reap_decoder(VideoSource *v)
+{
+    if (!v->decoder)
+        return 0;
+    int status = 0;
+    while (waitpid(v->decoder, &status, 0) < 0 && errno == EINTR)
+        ;
+    v->decoder = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static StatusCode open_stream(VideoSource *v, const char *input, const VideoOptions *o,
                               Status *st)
 {
@@ -244,6 +327,25 @@ static StatusCode open_stream(VideoSource *v, const char *input, const VideoOpti
     if (v->fp == stdin)
         return status_fail(st, TK_EFORMAT,
                            "stdin: not a Y4M stream (raw RGB24 frames need --size WxH --fps F)");
+    const char *container = container_name(magic, got);
+    if (container) {
+        fclose(v->fp);
+        v->fp = NULL;
+        v->owns_fp = 0;
+        StatusCode rc = spawn_decoder(v, input, container, st);
+        if (rc != TK_OK)
+            return rc;
+        got = fread(magic, 1, sizeof magic, v->fp);
+        if (got != sizeof magic || memcmp(magic, Y4M_MAGIC, sizeof magic))
+            return status_fail(st, TK_EFORMAT,
+                               "%s: ffmpeg could not decode this %s file (its message is above)",
+                               input, container);
+        v->kind = VIDEO_Y4M;
+        rc = parse_y4m_header(v, st);
+        if (rc == TK_OK && v->fps == 0.0 && o)
+            v->fps = o->fps;
+        return rc;
+    }
     /* Not Y4M: a single image, decoded when read. */
     fclose(v->fp);
     v->fp = NULL;
@@ -291,8 +393,13 @@ void video_close(VideoSource *v)
 {
     if (!v)
         return;
+    /* A reader that stops early: SIGKILL, since ffmpeg answers SIGTERM by flushing into a
+     * pipe nobody reads any more. */
+    if (v->decoder)
+        kill(v->decoder, SIGKILL);
     if (v->owns_fp && v->fp)
         fclose(v->fp);
+    reap_decoder(v);
     for (long i = 0; i < v->n_files; i++)
         free(v->files[i]);
     free(v->files);
@@ -434,6 +541,11 @@ static StatusCode read_y4m(VideoSource *v, Image *frame, VideoRead *what, Status
     if (n == -1) {
         if (ferror(v->fp))
             return status_fail(st, TK_EIO, "%s: read error after frame %ld", v->name, v->index);
+        int code = reap_decoder(v);
+        if (code)
+            return status_fail(st, TK_EFORMAT,
+                               "%s: ffmpeg stopped with status %d after frame %ld (its message "
+                               "is above)", v->name, code, v->index);
         *what = VIDEO_END;
         return TK_OK;
     }

@@ -16,6 +16,10 @@
 
 #define KIND_MODEL "takt.seqae"
 #define KIND_CHECKPOINT "takt.seqae.checkpoint"
+/* What happened to the frames before the min-max scaling; files without the key predate it
+ * and were all trained on frames as read. */
+#define NORMALISE_KEY "normalise"
+#define NORMALISE_DEFAULT "minmax"
 
 static StatusCode meta_int(TkwWriter *w, const char *key, long long v, Status *st)
 {
@@ -102,14 +106,19 @@ static StatusCode write_train_settings(TkwWriter *w, const TrainConfig *c, Statu
     return rc;
 }
 
-static StatusCode save_model(const SeqAE *m, const MinMax *scale, const TrainState *trained,
-                             const char *path, Status *st)
+static StatusCode save_model(const SeqAE *m, const MinMax *scale, const char *normalise,
+                             const TrainState *trained, const char *path, Status *st)
 {
+    if (strcmp(normalise, "minmax") && strcmp(normalise, "body"))
+        return status_fail(st, TK_EINVAL, "%s: normalisation '%s': expected minmax or body",
+                           path, normalise);
     TkwWriter *w;
     StatusCode rc = tkw_writer_new(&w, st);
     if (rc)
         return rc;
     rc = write_model(w, m, m->params, scale, KIND_MODEL, st);
+    if (!rc)
+        rc = tkw_writer_meta(w, NORMALISE_KEY, normalise, st);
     if (!rc && trained)
         rc = write_train_settings(w, &trained->cfg, st);
     if (!rc && trained)
@@ -122,14 +131,15 @@ static StatusCode save_model(const SeqAE *m, const MinMax *scale, const TrainSta
     return rc;
 }
 
-StatusCode seqae_save(const SeqAE *m, const MinMax *scale, const char *path, Status *st)
+StatusCode seqae_save(const SeqAE *m, const MinMax *scale, const char *normalise,
+                      const char *path, Status *st)
 {
-    return save_model(m, scale, NULL, path, st);
+    return save_model(m, scale, normalise, NULL, path, st);
 }
 
 StatusCode seqae_save_trained(const TrainState *s, const char *path, Status *st)
 {
-    return save_model(&s->model, &s->scale, s, path, st);
+    return save_model(&s->model, &s->scale, NORMALISE_DEFAULT, s, path, st);
 }
 
 static StatusCode get_long(const TkwFile *f, const char *key, long long lo, long long hi,
@@ -241,6 +251,28 @@ StatusCode seqae_load(SeqAE *m, MinMax *scale, const char *path, Status *st)
         if (rc)
             seqae_free(m);
     }
+    tkw_close(&f);
+    return rc;
+}
+
+StatusCode seqae_normalisation(const char *path, char *out, size_t size, Status *st)
+{
+    TkwFile f;
+    StatusCode rc = tkw_open(&f, path, st);
+    if (rc)
+        return rc;
+    const char *v = tkw_meta(&f, NORMALISE_KEY);
+    rc = check_kind(&f, KIND_MODEL, st);
+    if (!rc && !v)
+        v = NORMALISE_DEFAULT;
+    if (!rc && strcmp(v, "minmax") && strcmp(v, "body"))
+        rc = status_fail(st, TK_EFORMAT, "%s: metadata '%s' = '%s': expected minmax or body",
+                         path, NORMALISE_KEY, v);
+    if (!rc && strlen(v) >= size)
+        rc = status_fail(st, TK_EINVAL, "%s: metadata '%s' = '%s' does not fit %zu bytes", path,
+                         NORMALISE_KEY, v, size);
+    if (!rc)
+        snprintf(out, size, "%s", v);
     tkw_close(&f);
     return rc;
 }

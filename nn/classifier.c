@@ -1,6 +1,8 @@
 /* classifier.c — the two supervised models trained on softmax cross-entropy:
  *   "B"  LSTM (unidirectional, batch-first) -> output of the last step -> Linear(H -> classes)
- *        (state_dict: lstm.*, fc.weight, fc.bias);
+ *        (state_dict: lstm.*, fc.weight, fc.bias), optionally with dropout after every LSTM
+ *        layer in training (nn.LSTM(dropout=p) between layers, nn.Dropout(p) before fc) and
+ *        the mean of the outputs over time instead of the last step's;
  *   MLP  Linear(in -> hidden) -> ReLU -> Linear(hidden -> classes) (fc1.*, fc2.*).
  * Parameters in one flat array each, as for the autoencoder. */
 #include "nn.h"
@@ -46,6 +48,11 @@ StatusCode lstm_classifier_init(LstmClassifier *m, const LstmClassifierConfig *c
     if (rc)
         return rc;
     rnn_bind(&m->lstm, RNN_LSTM, cfg->features, cfg->hidden, cfg->layers, 1, m->params, m->grads);
+    for (int l = 0; l < cfg->layers; l++) {
+        m->layer[l] = (Rnn){.kind = RNN_LSTM, .input = l ? cfg->hidden : cfg->features,
+                            .hidden = cfg->hidden, .layers = 1, .dirs = 1};
+        m->layer[l].w[0][0] = m->lstm.w[l][0];
+    }
     const size_t fc_w = (size_t)cfg->hidden * cfg->classes;
     m->fc = (Linear){cfg->hidden, cfg->classes, m->params + rnn_n, m->params + rnn_n + fc_w,
                      m->grads + rnn_n, m->grads + rnn_n + fc_w};
@@ -86,17 +93,97 @@ StatusCode lstm_classifier_work_plan(const LstmClassifier *m, LstmClassifierWork
                 {&w->dout, (size_t)T * B * H}};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0] && !rc; i++)
         rc = arena_take(a, bufs[i].p, bufs[i].n, "classifier", st);
+    if (m->dropout > 0.0f) {
+        const size_t tbh = (size_t)T * B * H, inner = (size_t)(m->cfg.layers - 1) * tbh;
+        if (!rc && inner)
+            rc = arena_take(a, &w->dropped, inner, "classifier", st);
+        if (!rc && inner)
+            rc = arena_take(a, &w->masks, inner, "classifier", st);
+        if (!rc)
+            rc = arena_take(a, &w->fc_mask, B * H, "classifier", st);
+        if (!rc)
+            rc = arena_take(a, &w->dout2, tbh, "classifier", st);
+    }
+    rng_seed(&w->rng, 0, 0);
     return rc;
+}
+
+/* Layer l of the stack's buffers seen as a one-layer stack (the scratch is shared: layers run
+ * one after the other). */
+static RnnBuffers layer_buffers(const RnnBuffers *b, int l)
+{
+    RnnBuffers v = {.T = b->T, .B = b->B};
+    v.out[0] = b->out[l];
+    v.tape[0][0] = b->tape[l][0];
+    v.scratch[0] = b->scratch[0];
+    return v;
+}
+
+/* What fc reads of the top layer's output top [T, B, H]: its last step, or with pool_mean the
+ * mean over the steps, into out [B, H]. */
+static void summarise_steps(const LstmClassifier *m, const float *top, int T, int B, float *out)
+{
+    const size_t bh = (size_t)B * m->cfg.hidden;
+    if (!m->pool_mean) {
+        memcpy(out, top + (size_t)(T - 1) * bh, bh * sizeof(float));
+        return;
+    }
+    memset(out, 0, bh * sizeof(float));
+    for (int t = 0; t < T; t++)
+        vec_axpy(out, 1.0f / (float)T, top + (size_t)t * bh, bh);
+}
+
+/* Training forward pass with dropout: the layers one by one, each output dropped before the
+ * next layer reads it; what fc reads (summarise_steps) dropped in w->last. */
+static void forward_dropout(LstmClassifier *m, LstmClassifierWork *w, int T, int B)
+{
+    const size_t tbh = (size_t)T * B * m->cfg.hidden, bh = (size_t)B * m->cfg.hidden;
+    const float p = m->dropout;
+    const float *in = w->xt;
+    for (int l = 0; l < m->cfg.layers; l++) {
+        RnnBuffers v = layer_buffers(&w->rnn, l);
+        rnn_forward(&m->layer[l], &v, in, T, B);
+        if (l + 1 < m->cfg.layers) {
+            float *dropped = w->dropped + (size_t)l * tbh;
+            dropout_forward(w->rnn.out[l], dropped, w->masks + (size_t)l * tbh, tbh, p, &w->rng);
+            in = dropped;
+        }
+    }
+    summarise_steps(m, w->rnn.out[m->cfg.layers - 1], T, B, w->last);
+    dropout_forward(w->last, w->last, w->fc_mask, bh, p, &w->rng);
+}
+
+/* Backward through forward_dropout: w->dout holds the gradient of the top layer's output. */
+static void backward_dropout(LstmClassifier *m, LstmClassifierWork *w, int T, int B)
+{
+    const size_t tbh = (size_t)T * B * m->cfg.hidden;
+    float *dy = w->dout, *dx = w->dout2;
+    for (int l = m->cfg.layers - 1; l >= 0; l--) {
+        RnnBuffers v = layer_buffers(&w->rnn, l);
+        const float *in = l ? w->dropped + (size_t)(l - 1) * tbh : w->xt;
+        rnn_backward(&m->layer[l], &v, in, dy, l ? dx : NULL, T, B);
+        if (l) {
+            dropout_backward(dx, w->masks + (size_t)(l - 1) * tbh, dx, tbh);
+            float *t = dy;
+            dy = dx;
+            dx = t;
+        }
+    }
 }
 
 float lstm_classifier_step(LstmClassifier *m, LstmClassifierWork *w, const float *x,
                            const int *labels, int T, int B, int train)
 {
     const int F = m->cfg.features, H = m->cfg.hidden, C = m->cfg.classes;
+    /* Without dropout (and always in evaluation) the stack runs as one. */
+    const int drop = train && m->dropout > 0.0f;
     to_time_major(x, w->xt, B, T, F);
-    rnn_forward(&m->lstm, &w->rnn, w->xt, T, B);
-    const float *last = rnn_output(&m->lstm, &w->rnn) + (size_t)(T - 1) * B * H;
-    memcpy(w->last, last, (size_t)B * H * sizeof(float));
+    if (drop) {
+        forward_dropout(m, w, T, B);
+    } else {
+        rnn_forward(&m->lstm, &w->rnn, w->xt, T, B);
+        summarise_steps(m, rnn_output(&m->lstm, &w->rnn), T, B, w->last);
+    }
     linear_forward(&m->fc, w->last, w->logits, B);
     if (!labels)
         return 0.0f;
@@ -105,9 +192,22 @@ float lstm_classifier_step(LstmClassifier *m, LstmClassifierWork *w, const float
     if (!train)
         return loss;
     linear_backward(&m->fc, w->last, w->dlogits, w->dlast, B);
-    memset(w->dout, 0, (size_t)T * B * H * sizeof(float));
-    memcpy(w->dout + (size_t)(T - 1) * B * H, w->dlast, (size_t)B * H * sizeof(float));
-    rnn_backward(&m->lstm, &w->rnn, w->xt, w->dout, NULL, T, B);
+    if (drop)
+        dropout_backward(w->dlast, w->fc_mask, w->dlast, (size_t)B * H);
+    const size_t bh = (size_t)B * H;
+    if (m->pool_mean) {
+        for (int t = 0; t < T; t++) {
+            memcpy(w->dout + (size_t)t * bh, w->dlast, bh * sizeof(float));
+            vec_scale(w->dout + (size_t)t * bh, 1.0f / (float)T, bh);
+        }
+    } else {
+        memset(w->dout, 0, (size_t)T * bh * sizeof(float));
+        memcpy(w->dout + (size_t)(T - 1) * bh, w->dlast, bh * sizeof(float));
+    }
+    if (drop)
+        backward_dropout(m, w, T, B);
+    else
+        rnn_backward(&m->lstm, &w->rnn, w->xt, w->dout, NULL, T, B);
     return loss;
 }
 

@@ -38,20 +38,7 @@ void gru_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx
             memset(hn, 0, (size_t)B * H * sizeof(float));
         }
         vec_add_bias(hn, w->b_hh + 2 * H, B, H);
-        for (int b = 0; b < B; b++) {
-            float *gb = gt + (size_t)b * G;
-            const float *hnb = hn + (size_t)b * H;
-            vec_sigmoid(gb, 2 * (size_t)H);
-            float *n = gb + 2 * H;
-            const float *r = gb, *z = gb + H;
-            for (int j = 0; j < H; j++)
-                n[j] += r[j] * hnb[j];
-            vec_tanh(n, (size_t)H);
-            float *yb = y + ((size_t)t * B + b) * ldy;
-            const float *hp = hprev ? hprev + (size_t)b * ldy : NULL;
-            for (int j = 0; j < H; j++)
-                yb[j] = (1.0f - z[j]) * n[j] + (hp ? z[j] * hp[j] : 0.0f);
-        }
+        gru_cell_forward(gt, hn, hprev, y + (size_t)t * B * ldy, ldy, B, H);
     }
 }
 
@@ -61,6 +48,7 @@ void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, c
 {
     const int G = 3 * H;
     memset(s->dh, 0, (size_t)B * H * sizeof(float));
+    memset(s->dbias, 0, (size_t)(G + H) * sizeof(float));
     for (int k = T - 1; k >= 0; k--) {
         const int t = step_time(k, T, reverse);
         const int tp = k > 0 ? step_time(k - 1, T, reverse) : -1;
@@ -68,31 +56,16 @@ void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, c
         const float *hn = tape->cell + (size_t)t * B * H;
         float *dgx = s->dgates + (size_t)t * B * G;
         float *dgh = s->dgates_h + (size_t)t * B * G;
-        for (int b = 0; b < B; b++) {
-            const float *r = gt + (size_t)b * G, *z = r + H, *n = r + 2 * H;
-            const float *hnb = hn + (size_t)b * H;
-            const float *hp = tp >= 0 ? y + ((size_t)tp * B + b) * ldy : NULL;
-            const float *dyb = dy + ((size_t)t * B + b) * ldy;
-            float *dhb = s->dh + (size_t)b * H;
-            float *dxr = dgx + (size_t)b * G, *dxz = dxr + H, *dxn = dxr + 2 * H;
-            float *dhr = dgh + (size_t)b * G, *dhz = dhr + H, *dhn = dhr + 2 * H;
-            for (int j = 0; j < H; j++) {
-                const float dh = dyb[j] + dhb[j];
-                const float hprev = hp ? hp[j] : 0.0f;
-                const float dn = dh * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
-                const float dz = dh * (hprev - n[j]) * z[j] * (1.0f - z[j]);
-                const float dr = dn * hnb[j] * r[j] * (1.0f - r[j]);
-                dxr[j] = dhr[j] = dr;
-                dxz[j] = dhz[j] = dz;
-                dxn[j] = dn;
-                dhn[j] = dn * r[j];
-                dhb[j] = dh * z[j]; /* the direct path h' <- z ⊙ h */
-            }
-        }
+        gru_cell_backward(gt, hn, tp >= 0 ? y + (size_t)tp * B * ldy : NULL,
+                          dy + (size_t)t * B * ldy, ldy, s->dh, dgx, dgh, s->dbias, B, H);
         if (tp >= 0) /* dh_prev += dgates_h [B x 3H] W_hh [3H x H] */
             rnn_matmul(dgh, G, w->w_hh, H, s->dh, H, B, G, H, 1);
     }
-    column_sums(w->db_hh, s->dgates_h, T * B, G);
+    /* Bias gradients (summed by the cell kernel): b_ih gets [r z n] of the input side, b_hh
+     * the same [r z] and its own n. */
+    vec_add(w->db_ih, s->dbias, (size_t)G);
+    vec_add(w->db_hh, s->dbias, (size_t)(2 * H));
+    vec_add(w->db_hh + 2 * H, s->dbias + G, (size_t)H);
     if (T > 1) {
         const size_t step = (size_t)B;
         const float *dg = reverse ? s->dgates_h : s->dgates_h + step * G;
@@ -101,5 +74,4 @@ void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, c
     }
     const int rows = rnn_sum_steps(s->dgates, T, x_steps, B, G);
     sgemm(GEMM_T, GEMM_N, G, I, rows, 1.0f, s->dgates, G, x, ldx, 1.0f, w->dw_ih, I);
-    column_sums(w->db_ih, s->dgates, rows, G);
 }

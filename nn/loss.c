@@ -1,19 +1,32 @@
 /* loss.c — mean squared error and softmax cross-entropy, each with its gradient. Sums run in
- * double so that the loss of a large batch does not depend on the rounding of partial sums. */
+ * double so that the loss of a large batch does not depend on the rounding of partial sums.
+ * The MSE has an AVX2 twin (loss_avx2.c): the same gradient bits, the sum in another order. */
 #include "nn.h"
+#include "nn_internal.h"
 
 #include <math.h>
 
-float mse_loss(const float *pred, const float *target, size_t n, float *dpred)
+double mse_sum_scalar(const float *pred, const float *target, size_t n, float scale,
+                      float *dpred)
 {
     double sum = 0.0;
-    const float scale = 2.0f / (float)n;
     for (size_t i = 0; i < n; i++) {
         const float d = pred[i] - target[i];
         sum += (double)d * d;
         if (dpred)
             dpred[i] = scale * d;
     }
+    return sum;
+}
+
+float mse_loss(const float *pred, const float *target, size_t n, float *dpred)
+{
+    const float scale = 2.0f / (float)n;
+    size_t done = 0;
+    double sum = 0.0;
+    if (simd_active() >= SIMD_AVX2)
+        sum = mse_sum_avx2(pred, target, n, scale, dpred, &done);
+    sum += mse_sum_scalar(pred + done, target + done, n - done, scale, dpred ? dpred + done : NULL);
     return (float)(sum / (double)n);
 }
 

@@ -30,26 +30,8 @@ void lstm_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ld
         float *tct = tape->aux + (size_t)t * B * H;
         if (tp >= 0) /* gates [B x 4H] += h_prev [B x H] W_hh^T [H x 4H] */
             rnn_matmul(y + (size_t)tp * B * ldy, ldy, tape->w_hh_t, G, gt, G, B, H, G, 1);
-        for (int b = 0; b < B; b++) {
-            float *gb = gt + (size_t)b * G;
-            vec_sigmoid(gb, 2 * (size_t)H);
-            vec_tanh(gb + 2 * H, (size_t)H);
-            vec_sigmoid(gb + 3 * H, (size_t)H);
-            const float *gi = gb, *gf = gb + H, *gg = gb + 2 * H;
-            float *cb = ct + (size_t)b * H;
-            if (tp >= 0) {
-                const float *cp = tape->cell + ((size_t)tp * B + b) * H;
-                for (int j = 0; j < H; j++)
-                    cb[j] = gf[j] * cp[j] + gi[j] * gg[j];
-            } else {
-                for (int j = 0; j < H; j++)
-                    cb[j] = gi[j] * gg[j];
-            }
-            float *tcb = tct + (size_t)b * H;
-            memcpy(tcb, cb, (size_t)H * sizeof(float));
-            vec_tanh(tcb, (size_t)H);
-            vec_mul(y + ((size_t)t * B + b) * ldy, gb + 3 * H, tcb, (size_t)H);
-        }
+        lstm_cell_forward(gt, tp >= 0 ? tape->cell + (size_t)tp * B * H : NULL, ct, tct,
+                          y + (size_t)t * B * ldy, ldy, B, H);
     }
 }
 
@@ -60,29 +42,15 @@ void lstm_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, 
     const int G = 4 * H;
     memset(s->dh, 0, (size_t)B * H * sizeof(float));
     memset(s->dc, 0, (size_t)B * H * sizeof(float));
+    memset(s->dbias, 0, (size_t)G * sizeof(float));
     for (int k = T - 1; k >= 0; k--) {
         const int t = step_time(k, T, reverse);
         const int tp = k > 0 ? step_time(k - 1, T, reverse) : -1;
         const float *gt = tape->gates + (size_t)t * B * G;
         float *dgt = s->dgates + (size_t)t * B * G;
-        for (int b = 0; b < B; b++) {
-            const float *gi = gt + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
-            const float *tc = tape->aux + ((size_t)t * B + b) * H;
-            const float *cp = tp >= 0 ? tape->cell + ((size_t)tp * B + b) * H : NULL;
-            const float *dyb = dy + ((size_t)t * B + b) * ldy;
-            float *dhb = s->dh + (size_t)b * H, *dcb = s->dc + (size_t)b * H;
-            float *di = dgt + (size_t)b * G, *df = di + H, *dg = di + 2 * H, *dout = di + 3 * H;
-            for (int j = 0; j < H; j++) {
-                const float dh = dyb[j] + dhb[j];
-                const float dc = dcb[j] + dh * go[j] * (1.0f - tc[j] * tc[j]);
-                const float cprev = cp ? cp[j] : 0.0f;
-                di[j] = dc * gg[j] * gi[j] * (1.0f - gi[j]);
-                df[j] = dc * cprev * gf[j] * (1.0f - gf[j]);
-                dg[j] = dc * gi[j] * (1.0f - gg[j] * gg[j]);
-                dout[j] = dh * tc[j] * go[j] * (1.0f - go[j]);
-                dcb[j] = dc * gf[j];
-            }
-        }
+        lstm_cell_backward(gt, tape->aux + (size_t)t * B * H,
+                           tp >= 0 ? tape->cell + (size_t)tp * B * H : NULL,
+                           dy + (size_t)t * B * ldy, ldy, s->dh, s->dc, dgt, s->dbias, B, H);
         if (tp >= 0) /* dh_prev [B x H] = dgates [B x 4H] W_hh [4H x H] */
             rnn_matmul(dgt, G, w->w_hh, H, s->dh, H, B, G, H, 0);
     }
@@ -96,8 +64,6 @@ void lstm_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, 
     const int rows = rnn_sum_steps(s->dgates, T, x_steps, B, G);
     sgemm(GEMM_T, GEMM_N, G, I, rows, 1.0f, s->dgates, G, x, ldx, 1.0f, w->dw_ih, I);
     /* b_ih and b_hh enter every gate the same way: one sum serves both. */
-    memset(s->dbias, 0, (size_t)G * sizeof(float));
-    column_sums(s->dbias, s->dgates, rows, G);
     vec_add(w->db_ih, s->dbias, (size_t)G);
     vec_add(w->db_hh, s->dbias, (size_t)G);
 }

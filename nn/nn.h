@@ -65,7 +65,8 @@ typedef struct {
     float *dgates;   /* [T, B, G*H] gradient of the input-side pre-activations */
     float *dgates_h; /* [T, B, 3H] GRU only: gradient of the hidden-side pre-activations */
     float *dh, *dc;  /* [B, H] running gradients of h_t and (LSTM) c_t */
-    float *dbias;    /* [G*H] LSTM only: the bias gradient, shared by b_ih and b_hh */
+    float *dbias;    /* [4H] bias gradients summed in backward (LSTM: shared by b_ih and b_hh;
+                      * GRU: [r z n] input side, then the hidden side's n) */
 } RnnScratch;
 
 /* One direction over a whole sequence. x [T, B, I] with row stride ldx (floats between the
@@ -225,7 +226,8 @@ float seqae_step(SeqAE *m, SeqAEWork *w, const float *x, int B, int train);
 /* Encoder + latent only: z [B, latent]. */
 void seqae_encode(const SeqAE *m, SeqAEWork *w, const float *x, int B, float *z);
 
-/* "B": LSTM (unidirectional) -> output of the last step -> Linear(H -> classes), and the MLP:
+/* "B": LSTM (unidirectional) -> output of the last step (or the mean over the steps) ->
+ * Linear(H -> classes), and the MLP:
  * Linear(in -> hidden) -> ReLU -> Linear(hidden -> classes); both trained on cross-entropy.
  * Parameter order lstm.* then fc.* (LSTM) and fc1.*, fc2.* (MLP). */
 typedef struct {
@@ -234,9 +236,15 @@ typedef struct {
 
 typedef struct {
     LstmClassifierConfig cfg;
+    float dropout; /* training only: p of nn.Dropout after every LSTM layer (PyTorch's
+                    * nn.LSTM dropout between layers, then one before fc); 0 (as init leaves
+                    * it) = none; set before planning the work buffers */
+    int pool_mean; /* 1: fc reads the mean of the top layer's outputs over the steps, not the
+                    * last step's output (torch: fc(out.mean(1)) instead of fc(out[:, -1])) */
     size_t n_params;
     float *params, *grads;
     Rnn lstm;
+    Rnn layer[RNN_MAX_LAYERS]; /* one-layer views of lstm, run one by one under dropout */
     Linear fc;
 } LstmClassifier;
 
@@ -244,6 +252,10 @@ typedef struct {
     int T, batch;
     RnnBuffers rnn;
     float *xt, *last, *logits, *probs, *dlogits, *dlast, *dout;
+    /* Only with dropout > 0: layer outputs after dropout and their masks
+     * [(layers-1), T, B, H], the mask before fc [B, H], a second gradient buffer [T, B, H]. */
+    float *dropped, *masks, *fc_mask, *dout2;
+    Rng rng; /* draws the dropout masks; seeded (0, 0) by the plan, reseed to choose */
 } LstmClassifierWork;
 
 StatusCode lstm_classifier_init(LstmClassifier *m, const LstmClassifierConfig *cfg, Status *st);
@@ -252,7 +264,8 @@ void lstm_classifier_init_params(LstmClassifier *m, Rng *rng);
 StatusCode lstm_classifier_work_plan(const LstmClassifier *m, LstmClassifierWork *w, Arena *a,
                                      int T, int batch, Status *st);
 /* x [B, T, F]; logits [B x classes] stay in w->logits. Returns the mean cross-entropy; with
- * train != 0 runs backward too. labels may be NULL when train == 0 (returns 0). */
+ * train != 0 runs backward too (and applies dropout). labels may be NULL when train == 0
+ * (returns 0). */
 float lstm_classifier_step(LstmClassifier *m, LstmClassifierWork *w, const float *x,
                            const int *labels, int T, int B, int train);
 
@@ -287,7 +300,8 @@ typedef struct {
     float *x;       /* [n_frames x n_features] */
     int *frame;     /* [n_frames] */
     float *time_s;  /* [n_frames] (frame / 30 when the file has no time column) */
-    int *seq;       /* [n_frames] sequence id (0 for a keypoints CSV); windows never cross one */
+    int *seq;       /* [n_frames] sequence id (0 for a keypoints CSV); windows never cross one;
+                     * negative: a piece of a longer sequence, never padded (windows_make) */
     unsigned char *present; /* [n_frames] 0 where nobody was in view (those rows stay zeros) */
 } Keypoints;
 
@@ -296,6 +310,23 @@ typedef struct {
  * [,z0],...). Errors name the file, line and column. */
 StatusCode keypoints_read(Keypoints *k, const char *path, int xy_only, Status *st);
 void keypoints_free(Keypoints *k);
+
+/* The same files one frame at a time in constant memory (nn/keypoints_stream.c), for
+ * recordings too long to hold. */
+typedef struct KeypointsReader KeypointsReader;
+typedef struct {
+    int frame, seq;
+    float time_s;
+    unsigned char present;
+} KeypointsFrame;
+
+StatusCode keypoints_reader_open(KeypointsReader **r, const char *path, int xy_only,
+                                 Status *st);
+int keypoints_reader_features(const KeypointsReader *r);
+/* The next frame into *f and x[features] (zeros without a person); *got = 0 at the end. */
+StatusCode keypoints_reader_next(KeypointsReader *r, KeypointsFrame *f, float *x, int *got,
+                                 Status *st);
+void keypoints_reader_close(KeypointsReader *r);
 
 /* Per-feature min-max scaling to [0, 1]; a constant feature maps to 0. Rows without a person
  * are neither fitted nor scaled: they stay zeros. */
@@ -306,16 +337,26 @@ typedef struct {
 
 /* Fits on rows [begin, end) of k. */
 StatusCode minmax_fit(MinMax *s, const Keypoints *k, int begin, int end, Status *st);
+/* The same fit in pieces, for frames that come in chunks: alloc, accumulate every chunk's rows
+ * (seen starts at 0), finish. */
+StatusCode minmax_alloc(MinMax *s, int n, Status *st);
+void minmax_accumulate(MinMax *s, const Keypoints *k, int begin, int end, int *seen);
+void minmax_finish(MinMax *s, int seen);
 void minmax_apply(const MinMax *s, Keypoints *k);
 void minmax_free(MinMax *s);
 
 /* Start rows of windows of `len` frames every `stride` frames inside rows [begin, end) that
- * stay within one sequence id. *starts is malloc'ed; *count may be 0. */
+ * stay within one sequence id; a sequence shorter than len, wholly inside [begin, end), gets
+ * one window at its first row, edge-padded (window_frames). *starts is malloc'ed; *count may
+ * be 0. */
 StatusCode windows_make(const Keypoints *k, int begin, int end, int len, int stride, int **starts,
                         int *count, Status *st);
 /* Contiguous blocks: train [0, a), validation [a, b), test [b, n) with a = 70 %, b = 80 %. */
 void split_70_10_20(int n, int *a, int *b);
-/* Copies windows starts[idx[0..B)] of len frames into out [B, len, F]. */
+/* Rows of the window at start that belong to its sequence: len, or fewer when the sequence
+ * ends sooner; the window's later frames repeat its last row (edge padding). */
+int window_frames(const Keypoints *k, int start, int len);
+/* Copies windows starts[idx[0..B)] of len frames, edge-padded, into out [B, len, F]. */
 void windows_gather(const Keypoints *k, const int *starts, const int *idx, int B, int len,
                     float *out);
 
@@ -377,12 +418,18 @@ StatusCode train_run(TrainState *s, const Keypoints *k, const TrainIo *io, int *
 /* ---------------------------------------------------------------- model files */
 
 /* The SeqAE with its scaling (and, for a checkpoint, the training state) as .tkw. Metadata:
- * "kind" = "takt.seqae", every hyperparameter, "n_features". */
-StatusCode seqae_save(const SeqAE *m, const MinMax *scale, const char *path, Status *st);
+ * "kind" = "takt.seqae", every hyperparameter, "n_features", and "normalise": what was done
+ * to the frames before the min-max scaling, "minmax" (nothing) or "body" (body-centred, as
+ * `takt study` does by default). */
+StatusCode seqae_save(const SeqAE *m, const MinMax *scale, const char *normalise,
+                      const char *path, Status *st);
 /* The same model file with the training settings and outcome as provenance ("train.*": epochs
- * run, batch, lr, stride, patience, clip, seed, best validation loss). */
+ * run, batch, lr, stride, patience, clip, seed, best validation loss); "normalise" = "minmax",
+ * since train_run only min-max scales. */
 StatusCode seqae_save_trained(const TrainState *s, const char *path, Status *st);
 StatusCode seqae_load(SeqAE *m, MinMax *scale, const char *path, Status *st);
+/* A model file's "normalise" into out ("minmax" for files written before the key existed). */
+StatusCode seqae_normalisation(const char *path, char *out, size_t size, Status *st);
 StatusCode checkpoint_save(const TrainState *s, const char *path, Status *st);
 /* Restores a state saved by checkpoint_save (the config comes from the file). */
 StatusCode checkpoint_load(TrainState *s, const char *path, Status *st);

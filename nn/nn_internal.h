@@ -12,13 +12,71 @@ void rnn_matmul_scalar(const float *h, int ldh, const float *w, int ldw, float *
 void rnn_matmul_avx2(const float *h, int ldh, const float *w, int ldw, float *out, int ldo,
                      int B, int K, int N, int accumulate);
 
+/* The element-wise part of one recurrent step for B rows, fused (recurrent_cell.c); the AVX2
+ * twins need H % 8 == 0 and are compared with the scalar ones by tests/test_nn_kernels.c.
+ * LSTM forward: g [B x 4H] pre-activations [i f g o] -> activated in place; c_prev [B x H]
+ * (NULL at the first step: zero), c and tc = tanh(c) [B x H]; h rows at stride ldh. */
+void lstm_cell_forward(float *g, const float *c_prev, float *c, float *tc, float *h, int ldh,
+                       int B, int H);
+void lstm_cell_forward_scalar(float *g, const float *c_prev, float *c, float *tc, float *h,
+                              int ldh, int B, int H);
+void lstm_cell_forward_avx2(float *g, const float *c_prev, float *c, float *tc, float *h,
+                            int ldh, int B, int H);
+/* LSTM backward: dy rows at stride ldy plus dh_next [B x H] (from the later step) is dL/dh;
+ * dc [B x H] in: from the later step, out: for the earlier one; dg [B x 4H] out, and its rows
+ * added to dbias [4H] one after the other (the bias gradient, while the rows are in L1). */
+void lstm_cell_backward(const float *g, const float *tc, const float *c_prev, const float *dy,
+                        int ldy, const float *dh_next, float *dc, float *dg, float *dbias, int B,
+                        int H);
+void lstm_cell_backward_scalar(const float *g, const float *tc, const float *c_prev,
+                               const float *dy, int ldy, const float *dh_next, float *dc,
+                               float *dg, float *dbias, int B, int H);
+void lstm_cell_backward_avx2(const float *g, const float *tc, const float *c_prev,
+                             const float *dy, int ldy, const float *dh_next, float *dc,
+                             float *dg, float *dbias, int B, int H);
+/* GRU forward: g [B x 3H] pre-activations [r z n] (r, z with their hidden-side part, n input
+ * side only) -> activated in place; hn [B x H] = W_hn h_prev + b_hn; h_prev (NULL: zero) and
+ * h rows at stride ldh. */
+void gru_cell_forward(float *g, const float *hn, const float *h_prev, float *h, int ldh, int B,
+                      int H);
+void gru_cell_forward_scalar(float *g, const float *hn, const float *h_prev, float *h, int ldh,
+                             int B, int H);
+void gru_cell_forward_avx2(float *g, const float *hn, const float *h_prev, float *h, int ldh,
+                           int B, int H);
+/* GRU backward: dy rows at stride ldh plus dh [B x H] is dL/dh; dh is overwritten with the
+ * direct part of dL/dh_prev (dh ⊙ z); dgx, dgh [B x 3H] the input- and hidden-side gate
+ * gradients. dbias [4H] accumulates the bias gradients row by row: [r z n] of the input side
+ * (which [r z] of the hidden side equal), then the hidden side's n. */
+void gru_cell_backward(const float *g, const float *hn, const float *h_prev, const float *dy,
+                       int ldh, float *dh, float *dgx, float *dgh, float *dbias, int B, int H);
+void gru_cell_backward_scalar(const float *g, const float *hn, const float *h_prev,
+                              const float *dy, int ldh, float *dh, float *dgx, float *dgh,
+                              float *dbias, int B, int H);
+void gru_cell_backward_avx2(const float *g, const float *hn, const float *h_prev,
+                            const float *dy, int ldh, float *dh, float *dgx, float *dgh,
+                            float *dbias, int B, int H);
+
+/* Adam's per-parameter constants of one step (optim.c). */
+typedef struct {
+    float beta1, beta2, one_minus_b1, one_minus_b2, step_size, bc2_sqrt, eps, wd;
+} AdamCoefs;
+/* The update of n parameters; the AVX2 twin does the same operations in the same order, no
+ * multiply-add fused (so the same bits), on the first n - n % 8 and returns that count. */
+void adam_update_scalar(float *params, const float *grads, float *m, float *v, size_t n,
+                        const AdamCoefs *c);
+size_t adam_update_avx2(float *params, const float *grads, float *m, float *v, size_t n,
+                        const AdamCoefs *c);
+
+/* The sum of squared differences in double, and dpred = scale * (pred - target) when dpred is
+ * not NULL (loss.c). The AVX2 twin does the first n - n % 8 values (returned in *done) with four
+ * double accumulators: dpred bit for bit, the sum equal up to its rounding. */
+double mse_sum_scalar(const float *pred, const float *target, size_t n, float scale,
+                      float *dpred);
+double mse_sum_avx2(const float *pred, const float *target, size_t n, float scale, float *dpred,
+                    size_t *done);
+
 /* wt [cols x rows] = w [rows x cols] transposed. */
 void transpose_weights(const float *w, int rows, int cols, float *wt);
-
-/* acc[c] += sum over rows of x[r][c] (bias gradients), rows added in order. */
-void column_sums(float *acc, const float *x, int rows, int cols);
-void column_sums_scalar(float *acc, const float *x, int rows, int cols);
-void column_sums_avx2(float *acc, const float *x, int rows, int cols);
 
 /* A constant input (x_steps == 1): copies the first step's block of `block` floats to the
  * other T-1 steps; nothing otherwise. */

@@ -1,5 +1,4 @@
-/* recurrent_matmul.c — the small product inside every recurrent step (and the bias-gradient
- * column sums that follow the recurrence), out (+)= h W, with
+/* recurrent_matmul.c — the small product inside every recurrent step, out (+)= h W, with
  * h [B x K] (a batch of hidden states, K = H) and W [K x N] (N = 3H or 4H gate columns, or the
  * reverse product in backward). For B = 64, K = 32 a general SGEMM spends more on packing
  * both operands at every step than on the arithmetic; here W is read in place (forward passes
@@ -31,23 +30,6 @@ void transpose_weights(const float *w, int rows, int cols, float *wt)
     for (int r = 0; r < rows; r++)
         for (int c = 0; c < cols; c++)
             wt[(size_t)c * rows + r] = w[(size_t)r * cols + c];
-}
-
-void column_sums_scalar(float *acc, const float *x, int rows, int cols)
-{
-    for (int r = 0; r < rows; r++) {
-        const float *xr = x + (size_t)r * cols;
-        for (int c = 0; c < cols; c++)
-            acc[c] += xr[c];
-    }
-}
-
-void column_sums(float *acc, const float *x, int rows, int cols)
-{
-    if (simd_active() >= SIMD_AVX2)
-        column_sums_avx2(acc, x, rows, cols);
-    else
-        column_sums_scalar(acc, x, rows, cols);
 }
 
 void rnn_matmul(const float *h, int ldh, const float *w, int ldw, float *out, int ldo, int B,

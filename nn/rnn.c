@@ -85,8 +85,8 @@ StatusCode rnn_plan(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status 
             rc = arena_take(a, &s->dh, (size_t)B * H, "rnn", st);
         if (!rc && r->kind == RNN_LSTM)
             rc = arena_take(a, &s->dc, (size_t)B * H, "rnn", st);
-        if (!rc && r->kind == RNN_LSTM)
-            rc = arena_take(a, &s->dbias, G * H, "rnn", st);
+        if (!rc) /* 4H for either kind, see RnnScratch */
+            rc = arena_take(a, &s->dbias, 4 * H, "rnn", st);
     }
     for (int i = 0; i < 2 && !rc && r->layers > 1; i++)
         rc = arena_take(a, &b->dout[i], out, "rnn", st);

@@ -1,10 +1,12 @@
 /* kernels — the optimised NHWC kernels pose/net.c runs (definitions in kernels.h): 1x1
- * convolutions as register-tiled products with bias, residual and RELU6 fused (no packing:
- * the weights are already stored [ic][oc] by the importer), direct convolution for the few
- * other kernels, depthwise convolution row by row, and the data-movement operators. Each
- * splits output rows between OpenMP threads (small layers run on one); the AVX2 inner loops
- * are in kernels_avx2.c, with the scalar loops here as their twins. */
+ * convolutions on weights packed once at load, as register-tiled products over cache blocks of
+ * pixels or, for mostly-zero weights, as lists of non-zeros over transposed pixels, with bias,
+ * residual and RELU6 fused; direct convolution for the few other kernels, depthwise
+ * convolution row by row, and the data-movement operators. Each splits output rows (or
+ * tiles) between OpenMP threads (small layers run on one); the AVX2 inner loops are in
+ * kernels_avx2.c, with the scalar loops here as their twins. */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -32,17 +34,92 @@ static inline float relu6f(float v) { return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f :
  * time slice. */
 #define PARALLEL_MIN_WORK 65536L
 
-/* The scalar twin of pointwise_block_avx2. */
-static void pointwise_block(const float *in, int K, const float *w, int N, const float *bias,
-                            const float *res, float *out, int relu6, int rows, int n0, int ncols)
+/* ---------------------------------------------------------------- 1x1 convolution */
+
+static int round8(int n) { return (n + 7) / 8 * 8; }
+
+static size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+static size_t count_nonzero(const float *w, int K, int N)
 {
+    size_t nonzero = 0;
+    for (size_t i = 0; i < (size_t)K * N; i++)
+        nonzero += w[i] != 0.0f;
+    return nonzero;
+}
+
+int pointwise_prefers_sparse(const float *w, int K, int N)
+{
+    return K >= POINTWISE_SPARSE_MIN_K &&
+           (double)count_nonzero(w, K, N) < POINTWISE_SPARSE_MAX_DENSITY * (double)K * N;
+}
+
+static int sparse_chunks(int K) { return (K + POINTWISE_SPARSE_KC - 1) / POINTWISE_SPARSE_KC; }
+
+size_t pointwise_pack_bytes(const float *w, int K, int N, int sparse)
+{
+    size_t bias = align64((size_t)round8(N) * sizeof(float));
+    if (!sparse)
+        return bias + align64((size_t)K * round8(N) * sizeof(float));
+    size_t nonzero = count_nonzero(w, K, N);
+    return bias + align64(((size_t)N * sparse_chunks(K) + 1) * sizeof(int)) +
+           align64(nonzero * sizeof(int)) + align64(nonzero * sizeof(float));
+}
+
+void pointwise_pack(PointwiseWeights *pw, void *mem, const float *w, const float *bias, int K,
+                    int N, int sparse)
+{
+    unsigned char *at = mem;
+    *pw = (PointwiseWeights){.K = K, .N = N, .sparse = sparse};
+    pw->bias = (float *)at;
+    at += align64((size_t)round8(N) * sizeof(float));
+    for (int n = 0; n < round8(N); n++)
+        pw->bias[n] = n < N ? bias[n] : 0.0f;
+    if (!sparse) {
+        pw->panels = (float *)at;
+        for (int n0 = 0; n0 < N; n0 += POINTWISE_NR) {
+            int cols = N - n0 < POINTWISE_NR ? N - n0 : POINTWISE_NR, width = round8(cols);
+            float *panel = pw->panels + (size_t)n0 * K;
+            for (int k = 0; k < K; k++)
+                for (int j = 0; j < width; j++)
+                    panel[(size_t)k * width + j] = j < cols ? w[(size_t)k * N + n0 + j] : 0.0f;
+        }
+        return;
+    }
+    const int chunks = sparse_chunks(K);
+    pw->chunks = chunks;
+    pw->start = (int *)at;
+    at += align64(((size_t)N * chunks + 1) * sizeof(int));
+    size_t nonzero = count_nonzero(w, K, N);
+    pw->channel = (int *)at;
+    pw->value = (float *)(at + align64(nonzero * sizeof(int)));
+    int used = 0;
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < chunks; c++) {
+            pw->start[(size_t)n * chunks + c] = used;
+            int k1 = (c + 1) * POINTWISE_SPARSE_KC < K ? (c + 1) * POINTWISE_SPARSE_KC : K;
+            for (int k = c * POINTWISE_SPARSE_KC; k < k1; k++)
+                if (w[(size_t)k * N + n] != 0.0f) {
+                    pw->channel[used] = k;
+                    pw->value[used++] = w[(size_t)k * N + n];
+                }
+        }
+    pw->start[(size_t)N * chunks] = used;
+}
+
+/* The scalar twin of pointwise_block_avx2. */
+static void pointwise_block(const float *in, const PointwiseWeights *pw, const float *res,
+                            float *out, int relu6, int rows, int n0, int ncols)
+{
+    const int K = pw->K, N = pw->N, width = round8(ncols);
+    const float *panel = pw->panels + (size_t)n0 * K;
     for (int r = 0; r < rows; r++) {
         float *o = out + (size_t)r * N + n0;
         const float *x = in + (size_t)r * K;
         for (int j = 0; j < ncols; j++)
-            o[j] = bias[n0 + j];
+            o[j] = pw->bias[n0 + j];
         for (int k = 0; k < K; k++) {
-            const float a = x[k], *wr = w + (size_t)k * N + n0;
+            const float a = x[k], *wr = panel + (size_t)k * width;
             for (int j = 0; j < ncols; j++)
                 o[j] += a * wr[j];
         }
@@ -54,32 +131,114 @@ static void pointwise_block(const float *in, int K, const float *w, int N, const
     }
 }
 
-#define POINTWISE_ROWS 4
-#define POINTWISE_COLS 24
-
-/* 1x1, stride 1: out[P x oc] = in[P x ic] * w[ic x oc] + bias (+ residual), activation; in
- * tiles of 4 pixels x 24 channels, channel blocks outermost so that a block's weights stay in
- * cache while the pixels stream past. */
-static void pointwise(SimdLevel level, const ConvGeom *g, const float *in, const float *w,
-                      const float *bias, const float *residual, float *out)
+/* The scalar twin of pointwise_sparse_block_avx2, in its order: the sum starts at the bias;
+ * per chunk of input channels, the even-numbered non-zeros add onto it, the odd-numbered ones
+ * into a second sum (two chains of multiply-adds in flight) that joins it at the chunk's
+ * end. */
+static void pointwise_sparse_block(const float *in, const PointwiseWeights *pw, const float *res,
+                                   float *out, int relu6, int rows, int n0, int n1)
 {
-    const int P = g->oh * g->ow, K = g->ic, N = g->oc;
-    const long m_tiles = (P + POINTWISE_ROWS - 1) / POINTWISE_ROWS;
-    const long tiles = m_tiles * ((N + POINTWISE_COLS - 1) / POINTWISE_COLS);
+    const int K = pw->K, N = pw->N, C = pw->chunks;
+    for (int r = 0; r < rows; r++) {
+        const float *x = in + (size_t)r * K;
+        for (int n = n0; n < n1; n++) {
+            float v = pw->bias[n];
+            for (const int *seg = pw->start + (size_t)n * C; seg < pw->start + (size_t)(n + 1) * C;
+                 seg++) {
+                float even = v, odd = 0.0f;
+                int j = seg[0];
+                for (; j + 2 <= seg[1]; j += 2) {
+                    even += pw->value[j] * x[pw->channel[j]];
+                    odd += pw->value[j + 1] * x[pw->channel[j + 1]];
+                }
+                if (j < seg[1])
+                    even += pw->value[j] * x[pw->channel[j]];
+                v = even + odd;
+            }
+            if (res)
+                v += res[(size_t)r * N + n];
+            out[(size_t)r * N + n] = relu6 ? relu6f(v) : v;
+        }
+    }
+}
+
+/* Pixels per cache block of the dense kernel: the block's input rows (about 16 KB) stay in
+ * L1 while every weight panel passes over them; a multiple of every micro-tile height. */
+static int pointwise_block_rows(int K, int P)
+{
+    int rows = (4096 / K) / 24 * 24;
+    rows = rows < 24 ? 24 : rows;
+    return rows > P ? P : rows;
+}
+
+/* Dense: tiles of (pixel block, weight panel), pixel blocks outermost so that a thread's
+ * static share is a run of whole blocks; small layers (few pixels) split over the panels. */
+static void pointwise_dense(SimdLevel level, const ConvGeom *g, const float *in,
+                            const PointwiseWeights *pw, const float *residual, float *out)
+{
+    const int P = g->oh * g->ow, K = pw->K, N = pw->N;
+    const int block = pointwise_block_rows(K, P);
+    const long blocks = (P + block - 1) / block;
+    const long panels = (N + POINTWISE_NR - 1) / POINTWISE_NR;
     const int avx2 = level >= SIMD_AVX2;
 #pragma omp parallel for schedule(static) if ((long)P * N * K >= PARALLEL_MIN_WORK)
-    for (long t = 0; t < tiles; t++) {
-        int p0 = (int)(t % m_tiles) * POINTWISE_ROWS, n0 = (int)(t / m_tiles) * POINTWISE_COLS;
-        int rows = P - p0 < POINTWISE_ROWS ? P - p0 : POINTWISE_ROWS;
-        int cols = N - n0 < POINTWISE_COLS ? N - n0 : POINTWISE_COLS;
+    for (long t = 0; t < blocks * panels; t++) {
+        const int p_lo = (int)(t / panels) * block, n0 = (int)(t % panels) * POINTWISE_NR;
+        const int p_hi = P - p_lo < block ? P : p_lo + block;
+        const int cols = N - n0 < POINTWISE_NR ? N - n0 : POINTWISE_NR;
+        const int tile = POINTWISE_TILE_ROWS(cols);
+        for (int p0 = p_lo; p0 < p_hi; p0 += tile) {
+            int rows = p_hi - p0 < tile ? p_hi - p0 : tile;
+            const float *x = in + (size_t)p0 * K;
+            const float *r = residual ? residual + (size_t)p0 * N : NULL;
+            float *o = out + (size_t)p0 * N;
+            if (avx2)
+                pointwise_block_avx2(x, pw, r, o, g->relu6, rows, n0, cols);
+            else
+                pointwise_block(x, pw, r, o, g->relu6, rows, n0, cols);
+        }
+    }
+}
+
+/* Sparse: tiles of (pixel block, output channel group). With few pixel blocks (the small maps
+ * of the detector's last stages) the channels are split further, into at least four tiles a
+ * thread; each tile transposes its pixels again, cheap beside the multiply-adds. */
+static void pointwise_sparse(SimdLevel level, const ConvGeom *g, const float *in,
+                             const PointwiseWeights *pw, const float *residual, float *out)
+{
+    const int P = g->oh * g->ow, K = pw->K, N = pw->N;
+    const long blocks = (P + POINTWISE_SPARSE_ROWS - 1) / POINTWISE_SPARSE_ROWS;
+    /* a listed multiply-add (index, broadcast, transposes) costs about two dense ones */
+    const long work = 2L * P * pw->start[(size_t)N * pw->chunks];
+    const int threads = work >= PARALLEL_MIN_WORK ? omp_get_max_threads() : 1;
+    const long splits =
+        threads == 1 || blocks >= 4L * threads ? 1 : (4L * threads + blocks - 1) / blocks;
+    int group = round8((int)((N + splits - 1) / splits));
+    group = group > POINTWISE_SPARSE_GROUP ? POINTWISE_SPARSE_GROUP : group;
+    const long groups = (N + group - 1) / group;
+    const int avx2 = level >= SIMD_AVX2;
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (long t = 0; t < blocks * groups; t++) {
+        const int p0 = (int)(t / groups) * POINTWISE_SPARSE_ROWS;
+        const int n0 = (int)(t % groups) * group, n1 = N - n0 < group ? N : n0 + group;
+        const int rows = P - p0 < POINTWISE_SPARSE_ROWS ? P - p0 : POINTWISE_SPARSE_ROWS;
         const float *x = in + (size_t)p0 * K;
         const float *r = residual ? residual + (size_t)p0 * N : NULL;
         float *o = out + (size_t)p0 * N;
         if (avx2)
-            pointwise_block_avx2(x, K, w, N, bias, r, o, g->relu6, rows, n0, cols);
+            pointwise_sparse_block_avx2(x, pw, r, o, g->relu6, rows, n0, n1);
         else
-            pointwise_block(x, K, w, N, bias, r, o, g->relu6, rows, n0, cols);
+            pointwise_sparse_block(x, pw, r, o, g->relu6, rows, n0, n1);
     }
+}
+
+void pointwise_conv(SimdLevel level, const ConvGeom *g, const float *in,
+                    const PointwiseWeights *pw, const float *residual, float *out)
+{
+    if (pw->sparse)
+        pointwise_sparse(level, g, in, pw, residual, out);
+    else
+        pointwise_dense(level, g, in, pw, residual, out);
 }
 
 static void conv2d_direct_row(const ConvGeom *g, const float *in, const float *w,
@@ -115,11 +274,6 @@ static void conv2d_direct_row(const ConvGeom *g, const float *in, const float *w
 void conv2d(SimdLevel level, const ConvGeom *g, const float *in, const float *w,
             const float *bias, const float *residual, float *out)
 {
-    if (g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pad_top == 0 &&
-        g->pad_left == 0 && g->oh == g->ih && g->ow == g->iw) {
-        pointwise(level, g, in, w, bias, residual, out);
-        return;
-    }
     int avx2 = level >= SIMD_AVX2;
     long work = (long)g->oh * g->ow * g->oc * g->kh * g->kw * g->ic;
 #pragma omp parallel for schedule(static) if (work >= PARALLEL_MIN_WORK)
@@ -252,10 +406,19 @@ void maxpool(const ConvGeom *g, const float *in, float *out)
         }
 }
 
+/* The scalar twin of bilinear_pixel_avx2. */
+static void bilinear_pixel(const float *p00, const float *p10, const float *p01,
+                           const float *p11, float w00, float w10, float w01, float w11, float *o,
+                           int c)
+{
+    for (int k = 0; k < c; k++)
+        o[k] = p00[k] * w00 + p10[k] * w10 + p01[k] * w01 + p11[k] * w11;
+}
+
 /* The same source coordinates as the reference (see resize_bilinear_ref), computed once per
  * output column and reused for every row. */
-void resize_bilinear(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
-                     int align_corners, int half_pixel_centers)
+void resize_bilinear(SimdLevel level, const float *in, int ih, int iw, int c, float *out,
+                     int oh, int ow, int align_corners, int half_pixel_centers)
 {
     float scale_y = align_corners && oh > 1 ? (float)(ih - 1) / (float)(oh - 1)
                                             : (float)ih / (float)oh;
@@ -282,8 +445,10 @@ void resize_bilinear(const float *in, int ih, int iw, int c, float *out, int oh,
             const float *p01 = in + ((size_t)y0 * iw + x1) * c;
             const float *p11 = in + ((size_t)y1 * iw + x1) * c;
             float *o = out + ((size_t)y * ow + x) * c;
-            for (int k = 0; k < c; k++)
-                o[k] = p00[k] * w00 + p10[k] * w10 + p01[k] * w01 + p11[k] * w11;
+            if (level >= SIMD_AVX2)
+                bilinear_pixel_avx2(p00, p10, p01, p11, w00, w10, w01, w11, o, c);
+            else
+                bilinear_pixel(p00, p10, p01, p11, w00, w10, w01, w11, o, c);
         }
     }
 }

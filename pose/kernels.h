@@ -38,6 +38,51 @@ void conv2d_ref(const ConvGeom *g, const float *in, const float *w, const float 
 void conv2d(SimdLevel level, const ConvGeom *g, const float *in, const float *w,
             const float *bias, const float *residual, float *out);
 
+/* A 1x1 stride-1 convolution's weights (w [K][N] and bias [N]) packed once, at load, in the
+ * layout its kernel reads. Dense: panels of POINTWISE_NR output channels ([K][NR], the last
+ * panel's width rounded up to 8 and zero-filled, as is the bias) so that the micro-kernel
+ * reads its weights in order without masks. Sparse, for matrices with more zeros than not
+ * (the detector's are 75 % zeros with no block structure, TFLite DENSIFY): per output channel
+ * the list of its non-zero weights and their input channels, run on blocks of 32 pixels
+ * transposed to channel-major order (the SpMM of XNNPACK's sparse inference, Elsen et al.,
+ * "Fast Sparse ConvNets", arXiv:1911.09723). */
+#define POINTWISE_NR 24
+typedef struct {
+    int K, N;
+    int sparse;
+    float *bias;    /* [N rounded up to 8] */
+    float *panels;  /* dense */
+    /* sparse: the non-zeros of output channel n whose input channel is in chunk c (input
+     * channels [c*KC, (c+1)*KC), KC = POINTWISE_SPARSE_KC) are [start[n*C + c],
+     * start[n*C + c + 1]) with C = chunks; start has N*C + 1 entries */
+    int chunks;
+    int *start;
+    int *channel;   /* sparse: input channel of each non-zero */
+    float *value;   /* sparse: the weight */
+} PointwiseWeights;
+
+/* Weight matrices with fewer non-zeros than this fraction and at least this many input
+ * channels run sparse: below them the transposes cost more than the skipped multiply-adds
+ * save (measured on the detector: K = 16, 24 are as fast or faster dense). */
+#define POINTWISE_SPARSE_MAX_DENSITY 0.5
+#define POINTWISE_SPARSE_MIN_K 32
+/* Sparse tiles: 32 pixels (4 vectors) x 128 input channels transposed (16 KB, stays in L1
+ * while the non-zeros pick rows of it at random) for up to 256 output channels, whose
+ * running sums (32 KB) are kept across the input chunks. */
+#define POINTWISE_SPARSE_ROWS 32
+#define POINTWISE_SPARSE_KC 128
+#define POINTWISE_SPARSE_GROUP 256
+int pointwise_prefers_sparse(const float *w, int K, int N);
+/* Bytes pointwise_pack needs for these weights in that form. */
+size_t pointwise_pack_bytes(const float *w, int K, int N, int sparse);
+/* Packs into mem (pointwise_pack_bytes of it, 64-byte aligned); pw points into mem. */
+void pointwise_pack(PointwiseWeights *pw, void *mem, const float *w, const float *bias, int K,
+                    int N, int sparse);
+/* conv2d for a 1x1, stride 1, unpadded g (g->ic == K, g->oc == N) with packed weights; also
+ * a window over the whole input (one output pixel, K = kh * kw * ic). */
+void pointwise_conv(SimdLevel level, const ConvGeom *g, const float *in,
+                    const PointwiseWeights *pw, const float *residual, float *out);
+
 /* Depthwise convolution, depth multiplier 1 (oc == ic): w is [kh][kw][c], bias [c]. */
 void dwconv_ref(const ConvGeom *g, const float *in, const float *w, const float *bias,
                 float *out);
@@ -60,8 +105,8 @@ void maxpool(const ConvGeom *g, const float *in, float *out);
 /* RESIZE_BILINEAR as TFLite defines it (align_corners, half_pixel_centers). */
 void resize_bilinear_ref(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
                          int align_corners, int half_pixel_centers);
-void resize_bilinear(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
-                     int align_corners, int half_pixel_centers);
+void resize_bilinear(SimdLevel level, const float *in, int ih, int iw, int c, float *out,
+                     int oh, int ow, int align_corners, int half_pixel_centers);
 
 /* DEPTH_TO_SPACE (TensorFlow's DCR order): out[y*b+dy][x*b+dx][k] = in[y][x][(dy*b+dx)*oc+k]
  * with oc = c / (b*b). */
@@ -81,10 +126,22 @@ void conv2d_direct_avx2(const ConvGeom *g, const float *in, const float *w, cons
                         const float *residual, float *out, int row);
 void dwconv_row_avx2(const ConvGeom *g, const float *in, const float *w, const float *bias,
                      float *out, int row);
-/* Rows x ncols block (rows <= 4, ncols <= 24) of a 1x1 convolution: out[r][n0 + j] for the
- * input rows in[r][0..K), weights w[K][N]; bias, residual and activation fused. */
-void pointwise_block_avx2(const float *in, int K, const float *w, int N, const float *bias,
-                          const float *res, float *out, int relu6, int rows, int n0, int ncols);
+/* Pixels of the AVX2 micro-tile for a panel of ncols channels: 4 x 24, 6 x 16 and 8 x 8
+ * accumulators keep 12, 12 and 8 chains of multiply-adds in flight (4 x 8 would leave the
+ * FMA units waiting on the latency). */
+#define POINTWISE_TILE_ROWS(ncols) ((ncols) > 16 ? 4 : (ncols) > 8 ? 6 : 8)
+/* Rows x ncols block (rows <= POINTWISE_TILE_ROWS(ncols), ncols <= POINTWISE_NR) of a dense
+ * packed 1x1 convolution: out[r][n0 + j] for the input rows in[r][0..K), the panel at n0;
+ * bias, residual and activation fused. */
+void pointwise_block_avx2(const float *in, const PointwiseWeights *pw, const float *res,
+                          float *out, int relu6, int rows, int n0, int ncols);
+/* Sparse: output channels [n0, n1) (n1 - n0 <= POINTWISE_SPARSE_GROUP) of `rows`
+ * (<= POINTWISE_SPARSE_ROWS) pixels. */
+void pointwise_sparse_block_avx2(const float *in, const PointwiseWeights *pw, const float *res,
+                                 float *out, int relu6, int rows, int n0, int n1);
 void add_avx2(const float *a, const float *b, float *out, size_t n, int relu6);
+/* o[k] = p00[k] * w00 + p10[k] * w10 + p01[k] * w01 + p11[k] * w11 for k < c. */
+void bilinear_pixel_avx2(const float *p00, const float *p10, const float *p01, const float *p11,
+                         float w00, float w10, float w01, float w11, float *o, int c);
 
 #endif

@@ -1,8 +1,8 @@
-/* kernels_avx2 — AVX2 + FMA inner loops of the pose kernels (see kernels.h): 8 channels per
- * register, accumulators kept in registers across the kernel taps (the tile shapes are
- * compile-time constants through always-inlined helpers, so that nothing spills). Channel
- * counts that are not a multiple of 8 use masked loads and stores. Called only when
- * simd_active() >= SIMD_AVX2; kernels.c holds the scalar twins. */
+/* kernels_avx2 — AVX2 + FMA inner loops of the pose kernels (see kernels.h): 8 channels (or,
+ * in the sparse 1x1 kernel, 8 pixels) per register, accumulators kept in registers across the
+ * kernel taps (the tile shapes are compile-time constants through always-inlined helpers, so
+ * that nothing spills). Channel counts that are not a multiple of 8 use masked loads and
+ * stores. Called only when simd_active() >= SIMD_AVX2; kernels.c holds the scalar twins. */
 #include <immintrin.h>
 #include <math.h>
 
@@ -36,33 +36,48 @@ void add_avx2(const float *a, const float *b, float *out, size_t n, int relu6)
     }
 }
 
+void bilinear_pixel_avx2(const float *p00, const float *p10, const float *p01, const float *p11,
+                         float w00, float w10, float w01, float w11, float *o, int c)
+{
+    const __m256 a = _mm256_set1_ps(w00), b = _mm256_set1_ps(w10), d = _mm256_set1_ps(w01),
+                 e = _mm256_set1_ps(w11);
+    int k = 0;
+    for (; k + 8 <= c; k += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(p00 + k), a);
+        v = _mm256_fmadd_ps(_mm256_loadu_ps(p10 + k), b, v);
+        v = _mm256_fmadd_ps(_mm256_loadu_ps(p01 + k), d, v);
+        _mm256_storeu_ps(o + k, _mm256_fmadd_ps(_mm256_loadu_ps(p11 + k), e, v));
+    }
+    for (; k < c; k++)
+        o[k] = p00[k] * w00 + p10[k] * w10 + p01[k] * w01 + p11[k] * w11;
+}
+
 /* ---------------------------------------------------------------- 1x1 convolution */
 
-/* MR pixels x NV vectors of output channels starting at n0; the last vector holds `last`
- * (1..8) channels. Accumulators start at the bias (as XNNPACK's do), then take the input
- * channels in order, then the residual and the activation. */
-INLINE void pointwise_tile(const int MR, const int NV, const int MASKED, const float *in, int K,
-                           const float *w, int N, const float *bias, const float *res,
-                           float *out, int relu6, int n0, int last)
+/* MR pixels x NV vectors of output channels of the panel at n0 (row stride 8*NV, zero-filled
+ * past N); the last vector holds `last` (1..8) channels. Accumulators start at the bias (as
+ * XNNPACK's do), then take the input channels in order, then the residual and the
+ * activation. */
+INLINE void pointwise_tile(const int MR, const int NV, const float *in, int K,
+                           const float *panel, int N, const float *bias, const float *res,
+                           float *out, int relu6, int last)
 {
-    __m256 acc[4][3];
+    __m256 acc[8][3];
     const __m256i tail = lane_mask(last);
     #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) {
-        __m256 b = v == NV - 1 ? _mm256_maskload_ps(bias + n0 + 8 * v, tail)
-                               : _mm256_loadu_ps(bias + n0 + 8 * v);
-        #pragma GCC unroll 4
+        __m256 b = _mm256_loadu_ps(bias + 8 * v);
+        #pragma GCC unroll 8
         for (int r = 0; r < MR; r++)
             acc[r][v] = b;
     }
-    const float *wk = w + n0;
-    for (int k = 0; k < K; k++, wk += N) {
+    const float *wk = panel;
+    for (int k = 0; k < K; k++, wk += 8 * NV) {
         __m256 wv[3];
         #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
-            wv[v] = MASKED && v == NV - 1 ? _mm256_maskload_ps(wk + 8 * v, tail)
-                                           : _mm256_loadu_ps(wk + 8 * v);
-        #pragma GCC unroll 4
+            wv[v] = _mm256_loadu_ps(wk + 8 * v);
+        #pragma GCC unroll 8
         for (int r = 0; r < MR; r++) {
             __m256 a = _mm256_broadcast_ss(in + (size_t)r * K + k);
             #pragma GCC unroll 4
@@ -70,20 +85,20 @@ INLINE void pointwise_tile(const int MR, const int NV, const int MASKED, const f
                 acc[r][v] = _mm256_fmadd_ps(a, wv[v], acc[r][v]);
         }
     }
-    #pragma GCC unroll 4
+    #pragma GCC unroll 8
     for (int r = 0; r < MR; r++)
         #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) {
-            float *o = out + (size_t)r * N + n0 + 8 * v;
+            float *o = out + (size_t)r * N + 8 * v;
             __m256 s = acc[r][v];
+            const int masked = v == NV - 1 && last < 8;
             if (res) {
-                const float *rp = res + (size_t)r * N + n0 + 8 * v;
-                s = _mm256_add_ps(s, v == NV - 1 ? _mm256_maskload_ps(rp, tail)
-                                                 : _mm256_loadu_ps(rp));
+                const float *rp = res + (size_t)r * N + 8 * v;
+                s = _mm256_add_ps(s, masked ? _mm256_maskload_ps(rp, tail) : _mm256_loadu_ps(rp));
             }
             if (relu6)
                 s = relu6_ps(s);
-            if (v == NV - 1)
+            if (masked)
                 _mm256_maskstore_ps(o, tail, s);
             else
                 _mm256_storeu_ps(o, s);
@@ -92,23 +107,178 @@ INLINE void pointwise_tile(const int MR, const int NV, const int MASKED, const f
 
 #define POINTWISE_CASE(mr, nv)                                                              \
     case (mr) * 4 + (nv):                                                                   \
-        if (last == 8)                                                                      \
-            pointwise_tile(mr, nv, 0, in, K, w, N, bias, res, out, relu6, n0, last);        \
-        else                                                                                \
-            pointwise_tile(mr, nv, 1, in, K, w, N, bias, res, out, relu6, n0, last);        \
+        pointwise_tile(mr, nv, in, K, panel, N, bias, res, out, relu6, last);               \
         break;
 
-void pointwise_block_avx2(const float *in, int K, const float *w, int N, const float *bias,
-                          const float *res, float *out, int relu6, int rows, int n0, int ncols)
+void pointwise_block_avx2(const float *in, const PointwiseWeights *pw, const float *res,
+                          float *out, int relu6, int rows, int n0, int ncols)
 {
+    const int K = pw->K, N = pw->N;
     const int nv = (ncols + 7) / 8, last = ncols - 8 * (nv - 1);
+    const float *panel = pw->panels + (size_t)n0 * K, *bias = pw->bias + n0;
+    out += n0;
+    res = res ? res + n0 : NULL;
     switch (rows * 4 + nv) {
         POINTWISE_CASE(1, 1) POINTWISE_CASE(1, 2) POINTWISE_CASE(1, 3)
         POINTWISE_CASE(2, 1) POINTWISE_CASE(2, 2) POINTWISE_CASE(2, 3)
         POINTWISE_CASE(3, 1) POINTWISE_CASE(3, 2) POINTWISE_CASE(3, 3)
         POINTWISE_CASE(4, 1) POINTWISE_CASE(4, 2) POINTWISE_CASE(4, 3)
+        POINTWISE_CASE(5, 1) POINTWISE_CASE(5, 2)
+        POINTWISE_CASE(6, 1) POINTWISE_CASE(6, 2)
+        POINTWISE_CASE(7, 1) POINTWISE_CASE(8, 1)
     default:
         break;
+    }
+}
+
+/* In-register transpose of an 8x8 block: r[i] lane j becomes r[j] lane i. */
+INLINE void transpose8(__m256 r[8])
+{
+    __m256 t[8], u[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+#define SPARSE_ROWS POINTWISE_SPARSE_ROWS
+#define SPARSE_KC POINTWISE_SPARSE_KC
+
+/* tile[k - k0][p] = in[p][k] for input channels [k0, k1) of the `rows` pixels; the columns
+ * up to the next multiple of 8 pixels are zero. */
+static void transpose_pixels(const float *in, int K, int k0, int k1, int rows, float *tile)
+{
+    for (int kb = k0; kb < k1; kb += 8)
+        for (int p0 = 0; p0 < rows; p0 += 8) {
+            float *t = tile + (size_t)(kb - k0) * SPARSE_ROWS + p0;
+            if (k1 - kb >= 8 && rows - p0 >= 8) {
+                __m256 r[8];
+#pragma GCC unroll 8
+                for (int i = 0; i < 8; i++)
+                    r[i] = _mm256_loadu_ps(in + (size_t)(p0 + i) * K + kb);
+                transpose8(r);
+#pragma GCC unroll 8
+                for (int i = 0; i < 8; i++)
+                    _mm256_store_ps(t + (size_t)i * SPARSE_ROWS, r[i]);
+                continue;
+            }
+            for (int i = 0; i < 8 && kb + i < k1; i++)
+                for (int j = 0; j < 8; j++)
+                    t[(size_t)i * SPARSE_ROWS + j] =
+                        p0 + j < rows ? in[(size_t)(p0 + j) * K + kb + i] : 0.0f;
+        }
+}
+
+/* One output channel, one chunk of input channels, NV vectors of pixels: the non-zeros in
+ * pairs, the even ones onto the running sum, the odd ones into a second set (2 * NV chains of
+ * multiply-adds in flight) added at the end, as pointwise_sparse_block in kernels.c. */
+INLINE void sparse_channel(const int NV, const int *ch, const float *val, int j, int end,
+                           const float *tile, int k0, float *sum)
+{
+    __m256 a[4], e[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+        a[v] = _mm256_load_ps(sum + 8 * v);
+        e[v] = _mm256_setzero_ps();
+    }
+    tile -= (size_t)k0 * SPARSE_ROWS;
+    for (; j + 2 <= end; j += 2) {
+        const float *t0 = tile + (size_t)ch[j] * SPARSE_ROWS;
+        const float *t1 = tile + (size_t)ch[j + 1] * SPARSE_ROWS;
+        const __m256 w0 = _mm256_broadcast_ss(val + j), w1 = _mm256_broadcast_ss(val + j + 1);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            a[v] = _mm256_fmadd_ps(_mm256_load_ps(t0 + 8 * v), w0, a[v]);
+            e[v] = _mm256_fmadd_ps(_mm256_load_ps(t1 + 8 * v), w1, e[v]);
+        }
+    }
+    if (j < end) {
+        const float *t0 = tile + (size_t)ch[j] * SPARSE_ROWS;
+        const __m256 w0 = _mm256_broadcast_ss(val + j);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++)
+            a[v] = _mm256_fmadd_ps(_mm256_load_ps(t0 + 8 * v), w0, a[v]);
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++)
+        _mm256_store_ps(sum + 8 * v, _mm256_add_ps(a[v], e[v]));
+}
+
+INLINE void sparse_chunk(const int NV, const PointwiseWeights *pw, int n0, int n1, int c,
+                         const float *tile, float *sums)
+{
+    const int C = pw->chunks, k0 = c * SPARSE_KC;
+    for (int n = n0; n < n1; n++) {
+        const int *seg = pw->start + (size_t)n * C + c;
+        sparse_channel(NV, pw->channel, pw->value, seg[0], seg[1], tile, k0,
+                       sums + (size_t)(n - n0) * SPARSE_ROWS);
+    }
+}
+
+void pointwise_sparse_block_avx2(const float *in, const PointwiseWeights *pw, const float *res,
+                                 float *out, int relu6, int rows, int n0, int n1)
+{
+    const int K = pw->K, N = pw->N, nv = (rows + 7) / 8;
+    float tile[SPARSE_KC * SPARSE_ROWS] __attribute__((aligned(32)));
+    /* Running sums [channel - n0][pixel], started at the bias. */
+    float sums[POINTWISE_SPARSE_GROUP * SPARSE_ROWS] __attribute__((aligned(32)));
+    for (int n = n0; n < n1; n++) {
+        const __m256 b = _mm256_set1_ps(pw->bias[n]);
+        for (int v = 0; v < nv; v++)
+            _mm256_store_ps(sums + (size_t)(n - n0) * SPARSE_ROWS + 8 * v, b);
+    }
+    for (int c = 0; c < pw->chunks; c++) {
+        const int k0 = c * SPARSE_KC, k1 = K - k0 < SPARSE_KC ? K : k0 + SPARSE_KC;
+        transpose_pixels(in, K, k0, k1, rows, tile);
+        switch (nv) {
+        case 1: sparse_chunk(1, pw, n0, n1, c, tile, sums); break;
+        case 2: sparse_chunk(2, pw, n0, n1, c, tile, sums); break;
+        case 3: sparse_chunk(3, pw, n0, n1, c, tile, sums); break;
+        default: sparse_chunk(4, pw, n0, n1, c, tile, sums); break;
+        }
+    }
+    /* Back to NHWC, 8 channels x 8 pixels at a time; in a last block of fewer channels the
+     * rows past them are whatever the buffer held, masked out. */
+    for (int nb = n0; nb < n1; nb += 8) {
+        const int nc = n1 - nb < 8 ? n1 - nb : 8;
+        const __m256i mask = lane_mask(nc);
+        const float *s = sums + (size_t)(nb - n0) * SPARSE_ROWS;
+        for (int p0 = 0; p0 < rows; p0 += 8) {
+            __m256 v[8];
+#pragma GCC unroll 8
+            for (int c = 0; c < 8; c++)
+                v[c] = _mm256_load_ps(s + (size_t)c * SPARSE_ROWS + p0);
+            transpose8(v);
+#pragma GCC unroll 8
+            for (int i = 0; i < 8; i++) {
+                if (p0 + i >= rows)
+                    break;
+                const size_t at = (size_t)(p0 + i) * N + nb;
+                __m256 o = v[i];
+                if (res)
+                    o = _mm256_add_ps(o, nc == 8 ? _mm256_loadu_ps(res + at)
+                                                 : _mm256_maskload_ps(res + at, mask));
+                if (relu6)
+                    o = relu6_ps(o);
+                if (nc == 8)
+                    _mm256_storeu_ps(out + at, o);
+                else
+                    _mm256_maskstore_ps(out + at, mask, o);
+            }
+        }
     }
 }
 
@@ -165,55 +335,59 @@ INLINE void direct_pixel(const int NV, const ConvGeom *g, const float *in, const
 }
 
 /* Output pixels x .. x+3 of row y, channels [k0, k0 + 8*NV) (the last vector masked to
- * `last`), all kernel columns inside the image: each weight vector serves four pixels. */
-INLINE void direct_four(const int NV, const ConvGeom *g, const float *in, const float *w,
-                        const float *bias, const float *r, float *o, int y, int x, int k0,
-                        int last, int ky0, int ky1)
+ * `last` when MASKED), all kernel columns inside the image: each weight vector serves four
+ * pixels. */
+INLINE void direct_four(const int NV, const int MASKED, const ConvGeom *g, const float *in,
+                        const float *w, const float *bias, const float *r, float *o, int y,
+                        int x, int k0, int last, int ky0, int ky1)
 {
     const int oc = g->oc, ic = g->ic;
     const __m256i tail = lane_mask(last);
     __m256 acc[4][3];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) {
-        __m256 b = v == NV - 1 ? _mm256_maskload_ps(bias + k0 + 8 * v, tail)
-                               : _mm256_loadu_ps(bias + k0 + 8 * v);
+        __m256 b = MASKED && v == NV - 1 ? _mm256_maskload_ps(bias + k0 + 8 * v, tail)
+                                         : _mm256_loadu_ps(bias + k0 + 8 * v);
 #pragma GCC unroll 4
         for (int j = 0; j < 4; j++)
             acc[j][v] = b;
     }
     const int iy0 = y * g->sh - g->pad_top, ix0 = x * g->sw - g->pad_left;
     const size_t step = (size_t)g->sw * ic;
-    for (int ky = ky0; ky < ky1; ky++)
-        for (int kx = 0; kx < g->kw; kx++) {
-            const float *ip = in + ((size_t)(iy0 + ky) * g->iw + (ix0 + kx)) * ic;
-            const float *wp = w + ((size_t)ky * g->kw + kx) * ic * oc + k0;
-            for (int i = 0; i < ic; i++, wp += oc) {
-                __m256 wv[3];
+    /* A kernel row's taps (kx, i) are contiguous in the input and in the weights alike: one
+     * loop of kw * ic steps (9 for the first convolution's 3 columns x 3 input channels,
+     * where two nested short loops cost as much as the multiply-adds). */
+    for (int ky = ky0; ky < ky1; ky++) {
+        const float *ip = in + ((size_t)(iy0 + ky) * g->iw + ix0) * ic;
+        const float *wp = w + (size_t)ky * g->kw * ic * oc + k0;
+        for (int i = 0; i < g->kw * ic; i++, wp += oc) {
+            __m256 wv[3];
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++)
+                wv[v] = MASKED && v == NV - 1 ? _mm256_maskload_ps(wp + 8 * v, tail)
+                                              : _mm256_loadu_ps(wp + 8 * v);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                __m256 a = _mm256_broadcast_ss(ip + j * step + i);
 #pragma GCC unroll 4
                 for (int v = 0; v < NV; v++)
-                    wv[v] = v == NV - 1 ? _mm256_maskload_ps(wp + 8 * v, tail)
-                                        : _mm256_loadu_ps(wp + 8 * v);
-#pragma GCC unroll 4
-                for (int j = 0; j < 4; j++) {
-                    __m256 a = _mm256_broadcast_ss(ip + j * step + i);
-#pragma GCC unroll 4
-                    for (int v = 0; v < NV; v++)
-                        acc[j][v] = _mm256_fmadd_ps(a, wv[v], acc[j][v]);
-                }
+                    acc[j][v] = _mm256_fmadd_ps(a, wv[v], acc[j][v]);
             }
         }
+    }
 #pragma GCC unroll 4
     for (int j = 0; j < 4; j++)
 #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) {
             size_t at = (size_t)j * oc + k0 + 8 * v;
+            const int masked = MASKED && v == NV - 1;
             __m256 s = acc[j][v];
             if (r)
-                s = _mm256_add_ps(s, v == NV - 1 ? _mm256_maskload_ps(r + at, tail)
-                                                 : _mm256_loadu_ps(r + at));
+                s = _mm256_add_ps(s, masked ? _mm256_maskload_ps(r + at, tail)
+                                            : _mm256_loadu_ps(r + at));
             if (g->relu6)
                 s = relu6_ps(s);
-            if (v == NV - 1)
+            if (masked)
                 _mm256_maskstore_ps(o + at, tail, s);
             else
                 _mm256_storeu_ps(o + at, s);
@@ -269,12 +443,14 @@ void conv2d_direct_avx2(const ConvGeom *g, const float *in, const float *w, cons
         for (int k0 = 0; k0 < oc; k0 += 24) {
             int cols = oc - k0 < 24 ? oc - k0 : 24;
             int nv = (cols + 7) / 8, last = cols - 8 * (nv - 1);
-            if (nv == 1)
-                direct_four(1, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1);
+            if (nv == 3 && last == 8)
+                direct_four(3, 0, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1);
+            else if (nv == 1)
+                direct_four(1, 1, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1);
             else if (nv == 2)
-                direct_four(2, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1);
+                direct_four(2, 1, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1);
             else
-                direct_four(3, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1);
+                direct_four(3, 1, g, in, w, bias, r, o, y, x, k0, last, ky0, ky1);
         }
     }
     for (; x < g->ow; x++)
@@ -283,38 +459,37 @@ void conv2d_direct_avx2(const ConvGeom *g, const float *in, const float *w, cons
 
 /* ---------------------------------------------------------------- depthwise convolution */
 
-/* Output pixels x .. x+3 of one row, channels [k, k+8) (masked to `last`), all kernel
- * columns inside the image: each weight is loaded once for the four pixels. */
-INLINE void dw_four(const ConvGeom *g, const float *in, const float *w, const float *bias,
-                    float *out, int y, int x, int k, int ky0, int ky1, __m256i mask, int full)
+/* Output pixels x .. x+PX-1 of one row, channels [k, k+8) (masked to `mask` unless full),
+ * all kernel columns inside the image: each weight is loaded once for the PX pixels, and
+ * eight pixels keep eight chains of multiply-adds in flight (four would leave the FMA units
+ * waiting on the latency). */
+INLINE void dw_group(const int PX, const ConvGeom *g, const float *in, const float *w,
+                     const float *bias, float *out, int y, int x, int k, int ky0, int ky1,
+                     __m256i mask, int full)
 {
     const int c = g->oc;
-    __m256 b = full ? _mm256_loadu_ps(bias + k) : _mm256_maskload_ps(bias + k, mask);
-    __m256 a0 = b, a1 = b, a2 = b, a3 = b;
+    const __m256 b = full ? _mm256_loadu_ps(bias + k) : _mm256_maskload_ps(bias + k, mask);
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < PX; j++)
+        acc[j] = b;
     const int ix0 = x * g->sw - g->pad_left, step = g->sw * c;
     for (int ky = ky0; ky < ky1; ky++) {
         const float *ip = in + ((size_t)(y * g->sh - g->pad_top + ky) * g->iw + ix0) * c + k;
         const float *wp = w + (size_t)ky * g->kw * c + k;
         for (int kx = 0; kx < g->kw; kx++, ip += c, wp += c) {
             __m256 wv = full ? _mm256_loadu_ps(wp) : _mm256_maskload_ps(wp, mask);
-            if (full) {
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(ip), wv, a0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + step), wv, a1);
-                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + 2 * step), wv, a2);
-                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(ip + 3 * step), wv, a3);
-            } else {
-                a0 = _mm256_fmadd_ps(_mm256_maskload_ps(ip, mask), wv, a0);
-                a1 = _mm256_fmadd_ps(_mm256_maskload_ps(ip + step, mask), wv, a1);
-                a2 = _mm256_fmadd_ps(_mm256_maskload_ps(ip + 2 * step, mask), wv, a2);
-                a3 = _mm256_fmadd_ps(_mm256_maskload_ps(ip + 3 * step, mask), wv, a3);
-            }
+#pragma GCC unroll 8
+            for (int j = 0; j < PX; j++)
+                acc[j] = _mm256_fmadd_ps(full ? _mm256_loadu_ps(ip + (size_t)j * step)
+                                              : _mm256_maskload_ps(ip + (size_t)j * step, mask),
+                                         wv, acc[j]);
         }
     }
     float *o = out + ((size_t)y * g->ow + x) * c + k;
-    __m256 s[4] = {a0, a1, a2, a3};
-    #pragma GCC unroll 4
-    for (int j = 0; j < 4; j++) {
-        __m256 v = g->relu6 ? relu6_ps(s[j]) : s[j];
+#pragma GCC unroll 8
+    for (int j = 0; j < PX; j++) {
+        __m256 v = g->relu6 ? relu6_ps(acc[j]) : acc[j];
         if (full)
             _mm256_storeu_ps(o + (size_t)j * c, v);
         else
@@ -323,16 +498,17 @@ INLINE void dw_four(const ConvGeom *g, const float *in, const float *w, const fl
 }
 
 /* The same for stride 1 and a KW-wide kernel, full 8-channel blocks: each input column is
- * loaded once and given to every pixel whose window holds it (KW + 3 loads a row instead of
- * 4 * KW). The taps of a pixel still add in kernel order, as in dw_four. */
-INLINE void dw_four_s1(const int KW, const ConvGeom *g, const float *in, const float *w,
-                       const float *bias, float *out, int y, int x, int k, int ky0, int ky1)
+ * loaded once and given to every pixel whose window holds it (KW + PX - 1 loads a row
+ * instead of PX * KW). The taps of a pixel still add in kernel order, as in dw_group. */
+INLINE void dw_group_s1(const int PX, const int KW, const ConvGeom *g, const float *in,
+                        const float *w, const float *bias, float *out, int y, int x, int k,
+                        int ky0, int ky1)
 {
     const int c = g->oc;
-    __m256 acc[4];
+    __m256 acc[8];
     const __m256 b = _mm256_loadu_ps(bias + k);
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; j++)
+#pragma GCC unroll 8
+    for (int j = 0; j < PX; j++)
         acc[j] = b;
     const int ix0 = x - g->pad_left;
     for (int ky = ky0; ky < ky1; ky++) {
@@ -343,11 +519,11 @@ INLINE void dw_four_s1(const int KW, const ConvGeom *g, const float *in, const f
         for (int kx = 0; kx < KW; kx++)
             wv[kx] = _mm256_loadu_ps(wp + (size_t)kx * c);
         /* Pixel j takes column col = j + kx with weight kx; kx rises for every pixel. */
-#pragma GCC unroll 8
-        for (int col = 0; col < KW + 3; col++) {
+#pragma GCC unroll 12
+        for (int col = 0; col < KW + PX - 1; col++) {
             __m256 v = _mm256_loadu_ps(ip + (size_t)col * c);
-#pragma GCC unroll 4
-            for (int j = 3; j >= 0; j--) {
+#pragma GCC unroll 8
+            for (int j = PX - 1; j >= 0; j--) {
                 int kx = col - j;
                 if (kx >= 0 && kx < KW)
                     acc[j] = _mm256_fmadd_ps(v, wv[kx], acc[j]);
@@ -355,60 +531,147 @@ INLINE void dw_four_s1(const int KW, const ConvGeom *g, const float *in, const f
         }
     }
     float *o = out + ((size_t)y * g->ow + x) * c + k;
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; j++)
+#pragma GCC unroll 8
+    for (int j = 0; j < PX; j++)
         _mm256_storeu_ps(o + (size_t)j * c, g->relu6 ? relu6_ps(acc[j]) : acc[j]);
 }
 
-/* One output pixel, channels [k, k+8), only the taps inside the image. */
-INLINE void dw_one(const ConvGeom *g, const float *in, const float *w, const float *bias,
-                   float *out, int y, int x, int k, int ky0, int ky1, __m256i mask)
+/* One output pixel, NB blocks of 8 channels from k (the last masked unless full), only the
+ * taps inside the image: the blocks are independent chains of multiply-adds, so that the
+ * border pixels (a quarter of a 16-wide row with a 5x5 kernel) are not bound by the
+ * latency of one chain. */
+INLINE void dw_one(const int NB, const ConvGeom *g, const float *in, const float *w,
+                   const float *bias, float *out, int y, int x, int k, int ky0, int ky1,
+                   __m256i mask, int full)
 {
     const int c = g->oc;
     int kx0, kx1;
     taps_inside(x, g->sw, g->pad_left, g->kw, g->iw, &kx0, &kx1);
-    __m256 acc = _mm256_maskload_ps(bias + k, mask);
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int v = 0; v < NB; v++)
+        acc[v] = full || v < NB - 1 ? _mm256_loadu_ps(bias + k + 8 * v)
+                                    : _mm256_maskload_ps(bias + k + 8 * v, mask);
     const int iy0 = y * g->sh - g->pad_top, ix0 = x * g->sw - g->pad_left;
     for (int ky = ky0; ky < ky1; ky++) {
         const float *ip = in + ((size_t)(iy0 + ky) * g->iw + (ix0 + kx0)) * c + k;
         const float *wp = w + ((size_t)ky * g->kw + kx0) * c + k;
-        for (int kx = 0; kx < kx1 - kx0; kx++)
-            acc = _mm256_fmadd_ps(_mm256_maskload_ps(ip + (size_t)kx * c, mask),
-                                  _mm256_maskload_ps(wp + (size_t)kx * c, mask), acc);
+        for (int kx = 0; kx < kx1 - kx0; kx++, ip += c, wp += c)
+#pragma GCC unroll 8
+            for (int v = 0; v < NB; v++)
+                acc[v] = full || v < NB - 1
+                             ? _mm256_fmadd_ps(_mm256_loadu_ps(ip + 8 * v),
+                                               _mm256_loadu_ps(wp + 8 * v), acc[v])
+                             : _mm256_fmadd_ps(_mm256_maskload_ps(ip + 8 * v, mask),
+                                               _mm256_maskload_ps(wp + 8 * v, mask), acc[v]);
     }
-    _mm256_maskstore_ps(out + ((size_t)y * g->ow + x) * c + k, mask,
-                        g->relu6 ? relu6_ps(acc) : acc);
+    float *o = out + ((size_t)y * g->ow + x) * c + k;
+#pragma GCC unroll 8
+    for (int v = 0; v < NB; v++) {
+        __m256 r = g->relu6 ? relu6_ps(acc[v]) : acc[v];
+        if (full || v < NB - 1)
+            _mm256_storeu_ps(o + 8 * v, r);
+        else
+            _mm256_maskstore_ps(o + 8 * v, mask, r);
+    }
 }
 
-/* One output row of a depthwise convolution, channel block by channel block: groups of four
- * pixels whose kernel columns are all inside the image, single pixels at the borders. */
-void dwconv_row_avx2(const ConvGeom *g, const float *in, const float *w, const float *bias,
+#define DW_ONE_CASE(nb)                                                                     \
+    case nb:                                                                                \
+        dw_one(nb, g, in, w, bias, out, y, x, k, ky0, ky1, mask, full);                     \
+        break;
+
+/* Every channel of one pixel near the border, up to 64 channels (8 chains) at a time. */
+static void dw_pixel(const ConvGeom *g, const float *in, const float *w, const float *bias,
+                     float *out, int y, int x, int ky0, int ky1)
+{
+    const int c = g->oc;
+    for (int k = 0; k < c; k += 64) {
+        const int n = c - k < 64 ? c - k : 64, nb = (n + 7) / 8, full = n % 8 == 0;
+        const __m256i mask = lane_mask(n - 8 * (nb - 1));
+        switch (nb) {
+            DW_ONE_CASE(1) DW_ONE_CASE(2) DW_ONE_CASE(3) DW_ONE_CASE(4)
+            DW_ONE_CASE(5) DW_ONE_CASE(6) DW_ONE_CASE(7) DW_ONE_CASE(8)
+        default:
+            break;
+        }
+    }
+}
+
+/* PX pixels x 8 channels from k, every kernel column inside the image: the variant for the
+ * stride, kernel width and whether the block is full. */
+INLINE void dw_group_any(const int PX, const ConvGeom *g, const float *in, const float *w,
+                         const float *bias, float *out, int y, int x, int k, int ky0, int ky1)
+{
+    const int n = g->oc - k < 8 ? g->oc - k : 8;
+    if (n == 8 && g->sw == 1 && g->kw == 3)
+        dw_group_s1(PX, 3, g, in, w, bias, out, y, x, k, ky0, ky1);
+    else if (n == 8 && g->sw == 1 && g->kw == 5)
+        dw_group_s1(PX, 5, g, in, w, bias, out, y, x, k, ky0, ky1);
+    else if (n == 8)
+        dw_group(PX, g, in, w, bias, out, y, x, k, ky0, ky1, lane_mask(8), 1);
+    else
+        dw_group(PX, g, in, w, bias, out, y, x, k, ky0, ky1, lane_mask(n), 0);
+}
+
+/* The interior groups [x_lo, x_end) of one row for one full 8-channel block, stride 1, a
+ * KW-wide kernel: the loop over the groups inside, so that what depends only on the row and
+ * the block is set up once. */
+INLINE void dw_row_s1(const int KW, const ConvGeom *g, const float *in, const float *w,
+                      const float *bias, float *out, int y, int k, int ky0, int ky1, int x_lo,
+                      int x_mid, int x_end)
+{
+    int x = x_lo;
+    for (; x < x_mid; x += 8)
+        dw_group_s1(8, KW, g, in, w, bias, out, y, x, k, ky0, ky1);
+    for (; x < x_end; x += 4)
+        dw_group_s1(4, KW, g, in, w, bias, out, y, x, k, ky0, ky1);
+}
+
+/* One output row of a depthwise convolution: groups of eight (then four) pixels whose kernel
+ * columns are all inside the image, single pixels (all their channels at once) at the
+ * borders. Stride 1 with 3x3 or 5x5 kernels runs channel block by channel block along the
+ * row when an input row is short or has many channel blocks to share the setup; otherwise
+ * (e.g. 128 x 24, 128 x 32: 15-30 % slower along the row, measured) every channel block of a
+ * group is taken before the next group. */
+void dwconv_row_avx2(const ConvGeom *geom, const float *in, const float *w, const float *bias,
                      float *out, int y)
 {
+    /* A local copy: the vector stores may alias anything, so through the caller's pointer
+     * every field would be loaded again after each group of pixels. */
+    const ConvGeom local = *geom, *g = &local;
     const int c = g->oc;
     int ky0, ky1;
     taps_inside(y, g->sh, g->pad_top, g->kh, g->ih, &ky0, &ky1);
     int x_lo, x_hi;
     interior_columns(g, &x_lo, &x_hi);
-    for (int k = 0; k < c; k += 8) {
-        const int n = c - k < 8 ? c - k : 8;
-        const __m256i mask = lane_mask(n);
-        int x = 0;
-        for (; x < x_lo; x++)
-            dw_one(g, in, w, bias, out, y, x, k, ky0, ky1, mask);
-        if (n == 8 && g->sw == 1 && g->kw == 3)
-            for (; x + 4 <= x_hi; x += 4)
-                dw_four_s1(3, g, in, w, bias, out, y, x, k, ky0, ky1);
-        else if (n == 8 && g->sw == 1 && g->kw == 5)
-            for (; x + 4 <= x_hi; x += 4)
-                dw_four_s1(5, g, in, w, bias, out, y, x, k, ky0, ky1);
-        else if (n == 8)
-            for (; x + 4 <= x_hi; x += 4)
-                dw_four(g, in, w, bias, out, y, x, k, ky0, ky1, mask, 1);
-        else
-            for (; x + 4 <= x_hi; x += 4)
-                dw_four(g, in, w, bias, out, y, x, k, ky0, ky1, mask, 0);
-        for (; x < g->ow; x++)
-            dw_one(g, in, w, bias, out, y, x, k, ky0, ky1, mask);
+    const int x_mid = x_lo + (x_hi - x_lo) / 8 * 8;
+    const int x_end = x_mid + (x_hi - x_mid) / 4 * 4;
+    for (int x = 0; x < x_lo; x++)
+        dw_pixel(g, in, w, bias, out, y, x, ky0, ky1);
+    const int along_row = (size_t)g->iw * c * sizeof(float) <= 8704 || c >= 64;
+    if (g->sw == 1 && (g->kw == 3 || g->kw == 5) && along_row) {
+        int k = 0;
+        for (; k + 8 <= c; k += 8)
+            if (g->kw == 3)
+                dw_row_s1(3, g, in, w, bias, out, y, k, ky0, ky1, x_lo, x_mid, x_end);
+            else
+                dw_row_s1(5, g, in, w, bias, out, y, k, ky0, ky1, x_lo, x_mid, x_end);
+        if (k < c) {
+            const __m256i mask = lane_mask(c - k);
+            for (int x = x_lo; x < x_mid; x += 8)
+                dw_group(8, g, in, w, bias, out, y, x, k, ky0, ky1, mask, 0);
+            for (int x = x_mid; x < x_end; x += 4)
+                dw_group(4, g, in, w, bias, out, y, x, k, ky0, ky1, mask, 0);
+        }
+    } else {
+        for (int x = x_lo; x < x_mid; x += 8)
+            for (int k = 0; k < c; k += 8)
+                dw_group_any(8, g, in, w, bias, out, y, x, k, ky0, ky1);
+        for (int x = x_mid; x < x_end; x += 4)
+            for (int k = 0; k < c; k += 8)
+                dw_group_any(4, g, in, w, bias, out, y, x, k, ky0, ky1);
     }
+    for (int x = x_end; x < g->ow; x++)
+        dw_pixel(g, in, w, bias, out, y, x, ky0, ky1);
 }

@@ -2,7 +2,8 @@
  * `takt weights import-tflite` (graph syntax in io/tflite_import.c), checks every operator's
  * shapes, fuses a 1x1 convolution with the ADD that follows it (residual + activation in the
  * convolution's epilogue) and an explicit PAD with the convolution that reads it, leaves out
- * operators that only skipped outputs need, plans all
+ * operators that only skipped outputs need, packs the 1x1 convolutions' weights for their
+ * kernel (sparse when mostly zeros, as the detector's), plans all
  * activation memory once (tensors whose lifetimes do not overlap share bytes; first fit by
  * offset) and runs the operators in file order with the kernels of kernels.h. */
 #include <limits.h>
@@ -40,6 +41,10 @@ typedef struct {
     ConvGeom g;
     char wname[TKW_NAME_MAX], bname[TKW_NAME_MAX];
     float *w, *b;
+    float *raw_w, *raw_b; /* as read from the file, until packed into the arena */
+    int pointwise;        /* a 1x1 stride-1 conv or one over the whole input: runs on pw */
+    int sparse;
+    PointwiseWeights pw;
     int pads[6];
     int align, half, block, axis, relu6;
     int run;
@@ -582,35 +587,81 @@ static size_t weight_count(const NetOp *op)
     return (size_t)op->g.kh * op->g.kw * op->g.ic * (op->kind == OP_CONV ? op->g.oc : 1);
 }
 
+static int is_1x1(const ConvGeom *g)
+{
+    return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && !g->pad_top &&
+           !g->pad_left && g->oh == g->ih && g->ow == g->iw;
+}
+
+/* A window over the whole input (the landmark heads: 2x2 VALID on a 2x2 map) is the same
+ * product as a 1x1 convolution of one pixel with kh * kw * ic input channels: the weights
+ * [kh][kw][ic][oc] are already that matrix. */
+static int covers_input(const ConvGeom *g)
+{
+    return g->kh == g->ih && g->kw == g->iw && !g->pad_top && !g->pad_left && g->oh == 1 &&
+           g->ow == 1;
+}
+
+static int pointwise_k(const NetOp *op) { return op->g.kh * op->g.kw * op->g.ic; }
+
+/* Reads the convolutions' weights into temporary buffers: the packed size of a 1x1
+ * convolution depends on its zeros, so they are read before the arena is measured. */
+static StatusCode read_weights(PoseNet *n, const TkwFile *f, Status *st)
+{
+    for (int i = 0; i < n->n_ops; i++) {
+        NetOp *op = &n->ops[i];
+        if (!op->run || (op->kind != OP_CONV && op->kind != OP_DWCONV))
+            continue;
+        size_t wcount = weight_count(op);
+        op->raw_w = malloc(wcount * sizeof *op->raw_w);
+        op->raw_b = malloc((size_t)op->g.oc * sizeof *op->raw_b);
+        if (!op->raw_w || !op->raw_b)
+            return status_fail(st, TK_ENOMEM, "%s: out of memory for the weights", n->path);
+        StatusCode rc = tkw_read_f32(f, op->wname, op->raw_w, wcount, st);
+        if (rc == TK_OK)
+            rc = tkw_read_f32(f, op->bname, op->raw_b, (size_t)op->g.oc, st);
+        if (rc != TK_OK)
+            return rc;
+        op->pointwise = op->kind == OP_CONV && (is_1x1(&op->g) || covers_input(&op->g));
+        op->sparse = op->pointwise && pointwise_prefers_sparse(op->raw_w, pointwise_k(op),
+                                                               op->g.oc);
+    }
+    return TK_OK;
+}
+
+static void free_raw_weights(PoseNet *n)
+{
+    for (int i = 0; i < n->n_ops; i++) {
+        free(n->ops[i].raw_w);
+        free(n->ops[i].raw_b);
+        n->ops[i].raw_w = n->ops[i].raw_b = NULL;
+    }
+}
+
 /* The same sequence of arena requests twice: on a measuring arena to learn the size, then
- * on the real one. */
+ * on the real one, where the weights are copied in (1x1 convolutions packed). */
 static void carve(PoseNet *n, Arena *a, float **act)
 {
     for (int i = 0; i < n->n_ops; i++) {
         NetOp *op = &n->ops[i];
         if (!op->run || (op->kind != OP_CONV && op->kind != OP_DWCONV))
             continue;
+        if (op->pointwise) {
+            const int K = pointwise_k(op);
+            void *mem = arena_alloc(a, pointwise_pack_bytes(op->raw_w, K, op->g.oc, op->sparse));
+            if (mem)
+                pointwise_pack(&op->pw, mem, op->raw_w, op->raw_b, K, op->g.oc, op->sparse);
+            continue;
+        }
         size_t wcount = weight_count(op);
         op->w = arena_floats(a, wcount);
         op->b = arena_floats(a, (size_t)op->g.oc);
+        if (op->w && op->b) {
+            memcpy(op->w, op->raw_w, wcount * sizeof *op->w);
+            memcpy(op->b, op->raw_b, (size_t)op->g.oc * sizeof *op->b);
+        }
     }
     *act = arena_floats(a, n->act_floats ? n->act_floats : 1);
-}
-
-static StatusCode load_weights(PoseNet *n, const TkwFile *f, Status *st)
-{
-    for (int i = 0; i < n->n_ops; i++) {
-        NetOp *op = &n->ops[i];
-        if (!op->run || (op->kind != OP_CONV && op->kind != OP_DWCONV))
-            continue;
-        size_t wcount = weight_count(op);
-        StatusCode rc = tkw_read_f32(f, op->wname, op->w, wcount, st);
-        if (rc == TK_OK)
-            rc = tkw_read_f32(f, op->bname, op->b, (size_t)op->g.oc, st);
-        if (rc != TK_OK)
-            return rc;
-    }
-    return TK_OK;
 }
 
 /* ---------------------------------------------------------------- API */
@@ -644,6 +695,9 @@ StatusCode posenet_load_ex(PoseNet **out, const char *tkw_path, const char *cons
         rc = select_ops(n, st);
     if (rc == TK_OK)
         rc = plan_activations(n, st);
+    if (rc == TK_OK)
+        rc = read_weights(n, &f, st);
+    tkw_close(&f);
     float *act = NULL;
     if (rc == TK_OK) {
         Arena measure;
@@ -651,11 +705,9 @@ StatusCode posenet_load_ex(PoseNet **out, const char *tkw_path, const char *cons
         carve(n, &measure, &act);
         rc = arena_init(&n->arena, measure.peak, st);
     }
-    if (rc == TK_OK) {
+    if (rc == TK_OK)
         carve(n, &n->arena, &act);
-        rc = load_weights(n, &f, st);
-    }
-    tkw_close(&f);
+    free_raw_weights(n);
     if (rc != TK_OK) {
         posenet_free(n);
         return rc;
@@ -705,6 +757,38 @@ const Tensor *posenet_output(const PoseNet *n, const char *name)
     return NULL;
 }
 
+/* Added for `takt classify --features backbone` (app/cmd_classify.c). Followed back through
+ * the head's RESHAPE / LOGISTIC to the first other operator; that operator's first input is
+ * the map. Its memory is released after its last reader, so it is handed out only when no
+ * operator running later writes over it. */
+StatusCode posenet_head_input(const PoseNet *n, const char *output, Tensor *view, Status *st)
+{
+    int id = -1, last_reader = -1;
+    for (int k = 0; k < n->n_outputs; k++)
+        if (!strcmp(n->out_name[k], output) && !n->out_skipped[k])
+            id = n->out_id[k];
+    for (int i = n->n_ops - 1; i >= 0 && id >= 0; i--) {
+        const NetOp *op = &n->ops[i];
+        if (!op->run || op->out != id)
+            continue;
+        id = op->in[0];
+        last_reader = i;
+        if (op->kind != OP_RESHAPE && op->kind != OP_LOGISTIC)
+            break;
+    }
+    if (id < 0 || last_reader < 0)
+        return status_fail(st, TK_EINVAL, "%s: no output '%s' to follow back", n->path, output);
+    const NetTensor *t = &n->t[id];
+    for (int i = last_reader + 1; i < n->n_ops; i++) {
+        const NetTensor *y = &n->t[n->ops[i].out];
+        if (n->ops[i].run && y->offset < t->offset + t->count && t->offset < y->offset + y->count)
+            return status_fail(st, TK_EINVAL, "%s: the input of '%s' is overwritten later in "
+                                              "the run", n->path, output);
+    }
+    *view = tensor_view(t->data, t->ndim, t->shape);
+    return TK_OK;
+}
+
 size_t posenet_memory(const PoseNet *n, size_t *activation_bytes)
 {
     if (activation_bytes)
@@ -719,7 +803,10 @@ static void run_op(const PoseNet *n, const NetOp *op, SimdLevel level)
     const float *res = op->residual >= 0 ? n->t[op->residual].data : NULL;
     switch (op->kind) {
     case OP_CONV:
-        conv2d(level, &op->g, x->data, op->w, op->b, res, y->data);
+        if (op->pointwise)
+            pointwise_conv(level, &op->g, x->data, &op->pw, res, y->data);
+        else
+            conv2d(level, &op->g, x->data, op->w, op->b, res, y->data);
         break;
     case OP_DWCONV:
         dwconv(level, &op->g, x->data, op->w, op->b, y->data);
@@ -734,8 +821,8 @@ static void run_op(const PoseNet *n, const NetOp *op, SimdLevel level)
         maxpool(&op->g, x->data, y->data);
         break;
     case OP_RESIZE:
-        resize_bilinear(x->data, x->shape[1], x->shape[2], x->shape[3], y->data, y->shape[1],
-                        y->shape[2], op->align, op->half);
+        resize_bilinear(level, x->data, x->shape[1], x->shape[2], x->shape[3], y->data,
+                        y->shape[1], y->shape[2], op->align, op->half);
         break;
     case OP_D2S:
         depth_to_space(x->data, x->shape[1], x->shape[2], x->shape[3], op->block, y->data);
@@ -792,9 +879,7 @@ StatusCode posenet_run(PoseNet *n, Status *st)
         }
         double start = time_now();
         run_op(n, op, level);
-        int pointwise = op->kind == OP_CONV && op->g.kh == 1 && op->g.kw == 1 &&
-                        op->g.sh == 1 && op->g.sw == 1 && !op->g.pad_top && !op->g.pad_left;
-        int kind = pointwise ? PROFILE_POINTWISE : (int)op->kind;
+        int kind = op->pointwise && is_1x1(&op->g) ? PROFILE_POINTWISE : (int)op->kind;
         n->prof_seconds[kind] += time_now() - start;
         n->prof_flops[kind] += op_flops(op);
     }

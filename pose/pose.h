@@ -31,6 +31,11 @@ StatusCode posenet_run(PoseNet *net, Status *st);
 /* "Identity", "Identity_1", ... (the TFLite output names); NULL if absent or skipped. The
  * tensor has the TFLite shape (e.g. 1x195) and stays valid until the next run or free. */
 const Tensor *posenet_output(const PoseNet *net, const char *name);
+/* The feature map the head of the named output reads (through its RESHAPE / LOGISTIC), e.g.
+ * "Identity" of the landmark models -> the backbone's last map 1xHxWxC: a view valid after a
+ * run until the next one. Refused when later operators reuse its memory. */
+StatusCode posenet_head_input(const PoseNet *net, const char *output, Tensor *view,
+                              Status *st);
 const char *posenet_kind(const PoseNet *net); /* metadata "kind" */
 /* Bytes of the arena (weights + activations) and of the activations alone. */
 size_t posenet_memory(const PoseNet *net, size_t *activation_bytes);
@@ -78,6 +83,10 @@ int posenet_profile_get(const PoseNet *net, PoseNetProfile *out);
 #define POSE_AUX_FIRST 33      /* auxiliary landmarks 33 (hip centre), 34 (scale point) */
 #define POSE_HEATMAP_SIZE 64
 #define POSE_PRESENCE_MIN 0.5f /* pose flag threshold (tensors_to_pose_landmarks...pbtxt) */
+
+/* MediaPipe's skeleton: landmark pairs joined by a bone (pose/connections.c). */
+#define POSE_CONNECTIONS 35
+extern const int pose_connections[POSE_CONNECTIONS][2];
 
 typedef struct {
     float x_center, y_center, w, h; /* normalised to the detector input */

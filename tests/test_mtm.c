@@ -1,9 +1,11 @@
 /* test_mtm.c — MTM-2 classification: 1-NN predictions identical to scikit-learn's on mtm6
  * (tests/data/mtm/, made by make_golden.py there), SVM and MLP accuracies beside scikit-learn's,
  * model files that reload to the same predictions and refuse what is not theirs, motion
- * elements (flicker absorbed, TMU, risks against variations), the ergonomics config, the whole
- * `takt mtm label | fit | run` chain on a synthetic skeleton, and the event stream through a
- * local mosquitto broker when Debian's mosquitto is installed. */
+ * elements (flicker absorbed, TMU, risks against variations, each written as soon as it is
+ * final), work cycles and their exposure on hand-made element sequences, the ergonomics config,
+ * the whole `takt mtm label | fit | run` chain on a synthetic skeleton, `run` on the squat
+ * video against `takt pose` + `run` on its CSV, and the event stream through a local mosquitto
+ * broker when Debian's mosquitto is installed. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <limits.h>
@@ -196,23 +198,43 @@ Test(mtm, refuses_other_models_features_and_codes)
     unlink(path), unlink(csv), rmdir(dir);
 }
 
-/* Frames of one code per run, angles fixed per run. */
-static void fill_frames(MtmFrames *f, int n, const int *pred, const float *pose_a,
-                        const float *pose_b)
+/* The events (out) and summary (sum) of frames pushed one by one into a stream: frame numbers
+ * from 100, 30 fps, angles[i] per frame (NULL: pose_a for code 0, else pose_b). */
+typedef struct {
+    char *events, *summary;
+    size_t events_len, summary_len;
+} Stream;
+
+static MtmModel two_codes(void)
 {
-    f->n = n;
-    f->frame = malloc(sizeof(int) * n);
-    f->time_s = malloc(sizeof(double) * n);
-    f->angles = malloc(sizeof(float) * n * POSE_ANGLES);
-    f->pred = malloc(sizeof(int) * n);
-    f->neighbour = NULL;
-    for (int i = 0; i < n; i++) {
-        f->frame[i] = 100 + i;
-        f->time_s[i] = i / 30.0;
-        f->pred[i] = pred[i];
-        memcpy(f->angles + i * POSE_ANGLES, pred[i] == 0 ? pose_a : pose_b,
-               sizeof(float) * POSE_ANGLES);
-    }
+    static char *names[3] = {"R30A", "G1A", "PA15"};
+    return (MtmModel){.n_classes = 3, .class_names = names};
+}
+
+static void run_stream(Stream *s, const MtmModel *m, const MtmErgo *e, int n, const int *pred,
+                       const float *angles, int cycle_start)
+{
+    FILE *out = open_memstream(&s->events, &s->events_len);
+    FILE *sum = open_memstream(&s->summary, &s->summary_len);
+    MtmEvents *ev;
+    Status st = {0};
+    cr_assert_eq(mtm_events_new(&ev, m, e, out, &st), TK_OK, "%s", st.msg);
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(mtm_events_push(ev, 100 + i, i / 30.0, angles + (size_t)i * POSE_ANGLES,
+                                     pred[i], -1, &st),
+                     TK_OK, "%s", st.msg);
+    cr_assert_eq(mtm_events_finish(ev, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(mtm_events_summary(ev, cycle_start, sum, &st), TK_OK, "%s", st.msg);
+    mtm_events_free(ev);
+    fclose(out), fclose(sum);
+}
+
+static int count_lines(const char *text)
+{
+    int lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    return lines;
 }
 
 Test(mtm, elements_tmu_risks_and_variations)
@@ -226,25 +248,18 @@ Test(mtm, elements_tmu_risks_and_variations)
     /* Pose a neutral; pose b: left wrist bent to 120, elbows at 90. */
     const float a[POSE_ANGLES] = {170, 170, 10, 10, 178, 178};
     const float b[POSE_ANGLES] = {90, 90, 10, 10, 120, 178};
-    MtmFrames f;
-    fill_frames(&f, N, pred, a, b);
+    float angles[N * POSE_ANGLES];
+    for (int i = 0; i < N; i++)
+        memcpy(angles + i * POSE_ANGLES, pred[i] == 0 ? a : b, sizeof a);
     /* Frames 0..8 of element 1 bend the left shoulder to 35: 9 of 30, a variation. */
     for (int i = 0; i < 9; i++)
-        f.angles[i * POSE_ANGLES + ANGLE_L_SHOULDER] = 35;
-    MtmModel m = {.n_classes = 2};
-    char *names[2] = {"R30A", "G1A"};
-    m.class_names = names;
-    MtmErgo e = mtm_ergo_default();
-    char *buf = NULL, *sbuf = NULL;
-    size_t len = 0, slen = 0;
-    FILE *out = open_memstream(&buf, &len), *sum = open_memstream(&sbuf, &slen);
-    Status st = {0};
-    cr_assert_eq(mtm_events_write(&f, &m, &e, out, sum, &st), TK_OK, "%s", st.msg);
-    fclose(out), fclose(sum);
-    int lines = 0;
-    for (char *p = buf; *p; p++)
-        lines += *p == '\n';
-    cr_assert_eq(lines, 2, "flicker made extra elements:\n%s", buf);
+        angles[i * POSE_ANGLES + ANGLE_L_SHOULDER] = 35;
+    const MtmModel m = two_codes();
+    const MtmErgo e = mtm_ergo_default();
+    Stream s;
+    run_stream(&s, &m, &e, N, pred, angles, -1);
+    char *buf = s.events, *sbuf = s.summary;
+    cr_assert_eq(count_lines(buf), 2, "flicker made extra elements:\n%s", buf);
     char *second = strchr(buf, '\n') + 1;
     cr_assert(strstr(buf, "\"code\":\"R30A\""), "%s", buf);
     cr_assert(strstr(buf, "\"t_start\":0.000,\"t_end\":1.000"), "%s", buf);
@@ -273,7 +288,160 @@ Test(mtm, elements_tmu_risks_and_variations)
     /* The first 5 s include pose b: the mean left elbow (about 130) is not neutral. */
     cr_assert(strstr(sbuf, "l_elbow") && strstr(sbuf, "outside neutral"), "%s", sbuf);
     free(buf), free(sbuf);
-    free(f.frame), free(f.time_s), free(f.angles), free(f.pred);
+}
+
+/* Streaming: an element is written once min_frames frames of the next code have come, not at
+ * the end of the input; a short run at the start joins the element after it; frames without
+ * features make a gap that ends an element; without gaps the durations add up to the input. */
+Test(mtm, stream_writes_each_element_when_final)
+{
+    const MtmModel m = two_codes();
+    const MtmErgo e = mtm_ergo_default(); /* min_frames 3 */
+    const float neutral[POSE_ANGLES] = {170, 170, 10, 10, 178, 178};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    MtmEvents *ev;
+    Status st = {0};
+    cr_assert_eq(mtm_events_new(&ev, &m, &e, out, &st), TK_OK, "%s", st.msg);
+    /* frames 0-1: code 1 (short, at the start), 2-11: code 0, 12-13: code 1 (short), 14: code
+     * 0 again, 15-19: code 2, 20-21: nobody, 22-29: code 1. */
+    int pred[30];
+    for (int i = 0; i < 30; i++)
+        pred[i] = i < 2 ? 1 : i < 12 ? 0 : i < 14 ? 1 : i < 15 ? 0 : i < 20 ? 2 : i < 22 ? -1 : 1;
+    for (int i = 0; i < 30; i++) {
+        cr_assert_eq(mtm_events_push(ev, i, i / 10.0, neutral, pred[i], -1, &st), TK_OK, "%s",
+                     st.msg);
+        fflush(out);
+        const int lines = count_lines(len ? buf : "");
+        /* The first element (0-14, code 0) is final at frame 17, the third of code 2; the
+         * second (15-19) when the gap begins at frame 20. */
+        const int expected = i < 17 ? 0 : i < 20 ? 1 : 2;
+        cr_assert_eq(lines, expected, "after frame %d: %d lines:\n%s", i, lines, len ? buf : "");
+    }
+    cr_assert_eq(mtm_events_finish(ev, &st), TK_OK, "%s", st.msg);
+    fclose(out);
+    cr_assert_eq(count_lines(buf), 3, "%s", buf);
+    cr_assert(strstr(buf, "{\"t_start\":0.000,\"t_end\":1.500,\"code\":\"R30A\""), "%s", buf);
+    cr_assert(strstr(buf, "\"confidence\":0.733"), "11 of 15 frames say R30A:\n%s", buf);
+    cr_assert(strstr(buf, "\"frames\":[0,14]"), "%s", buf);
+    cr_assert(strstr(buf, "{\"t_start\":1.500,\"t_end\":2.000,\"code\":\"PA15\""), "%s", buf);
+    /* The last element lasts to its last frame plus one frame interval. */
+    cr_assert(strstr(buf, "{\"t_start\":2.200,\"t_end\":3.000,\"code\":\"G1A\""), "%s", buf);
+    int n;
+    const MtmElement *el = mtm_events_elements(ev, &n);
+    cr_assert_eq(n, 4, "three elements and one gap");
+    cr_assert(el[0].code == 0 && el[1].code == 2 && el[2].code == -1 && el[3].code == 1);
+    cr_assert_float_eq(el[2].t_start, 2.0, 1e-12);
+    cr_assert_float_eq(el[2].t_end, 2.2, 1e-12);
+    for (int i = 1; i < n; i++)
+        cr_assert_float_eq(el[i].t_start, el[i - 1].t_end, 1e-12, "element %d", i);
+    mtm_events_free(ev);
+    free(buf);
+
+    /* Times that go backwards and classes the model does not have are refused. */
+    FILE *sink = fopen("/dev/null", "w");
+    cr_assert_eq(mtm_events_new(&ev, &m, &e, sink, &st), TK_OK);
+    cr_assert_eq(mtm_events_push(ev, 0, 1.0, neutral, 0, -1, &st), TK_OK);
+    cr_assert_neq(mtm_events_push(ev, 1, 0.5, neutral, 0, -1, &st), TK_OK);
+    cr_assert(strstr(st.msg, "frame 1"), "%s", st.msg);
+    cr_assert_neq(mtm_events_push(ev, 2, 2.0, neutral, 3, -1, &st), TK_OK);
+    mtm_events_free(ev);
+    fclose(sink);
+}
+
+/* Cycles on a hand-made element sequence: R30A G1A PA15 three times, then R30A. */
+Test(mtm, cycles_from_a_start_code_and_from_the_repeating_sequence)
+{
+    enum { N = 10 };
+    MtmElement el[N];
+    const int codes[N] = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0};
+    const double len[3] = {0.36, 0.72, 1.08}; /* 10, 20 and 30 TMU */
+    double t = 0;
+    for (int i = 0; i < N; i++) {
+        el[i] = (MtmElement){.code = codes[i], .t_start = t, .t_end = t + len[codes[i]]};
+        t = el[i].t_end;
+        if (codes[i] == 1) /* G1A holds a bent wrist, longer each cycle */
+            el[i].held_s[MTM_RISK_L_WRIST] = 0.1 * (i + 1);
+    }
+    MtmCycle *c;
+    int n;
+    Status st = {0};
+    cr_assert_eq(mtm_cycles(el, N, 0, &c, &n, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(n, 3, "three whole cycles start at R30A; the last R30A begins no whole one");
+    for (int k = 0; k < 3; k++) {
+        cr_assert_eq(c[k].first, 3 * k);
+        cr_assert_eq(c[k].last, 3 * k + 2);
+        cr_assert_float_eq(c[k].t_start, 2.16 * k, 1e-9);
+        cr_assert_float_eq(c[k].t_end, 2.16 * (k + 1), 1e-9);
+        cr_assert_float_eq(c[k].tmu, 60.0, 1e-9);
+        cr_assert_float_eq(c[k].held_s[MTM_RISK_L_WRIST], 0.1 * (3 * k + 2), 1e-9);
+        cr_assert_float_eq(c[k].held_s[MTM_RISK_R_WRIST], 0.0, 0);
+    }
+    free(c);
+    /* Starting at G1A: G1A PA15 R30A, twice (the third G1A has no next one). */
+    cr_assert_eq(mtm_cycles(el, N, 1, &c, &n, &st), TK_OK);
+    cr_assert_eq(n, 2);
+    cr_assert(c[0].first == 1 && c[0].last == 3 && c[1].first == 4 && c[1].last == 6);
+    free(c);
+    /* Without a start code: the repeating sequence R30A G1A PA15. */
+    cr_assert_eq(mtm_cycles(el, N, -1, &c, &n, &st), TK_OK);
+    cr_assert_eq(n, 3);
+    cr_assert(c[0].first == 0 && c[0].last == 2 && c[2].first == 6 && c[2].last == 8);
+    free(c);
+    /* A gap breaks a repetition: no cycle spans it. */
+    el[4].code = -1;
+    cr_assert_eq(mtm_cycles(el, N, -1, &c, &n, &st), TK_OK);
+    cr_assert_geq(n, 2);
+    for (int k = 0; k < n; k++)
+        cr_assert(c[k].last < 4 || c[k].first > 4, "cycle %d spans the gap", k);
+    free(c);
+    /* A code that never occurs: no cycle. */
+    cr_assert_eq(mtm_cycles(el, N, 7, &c, &n, &st), TK_OK);
+    cr_assert(n == 0 && c == NULL);
+}
+
+/* The summary of a stream with cycles: per-cycle rows with TMU and seconds held, and the mean. */
+Test(mtm, summary_per_cycle_exposure)
+{
+    enum { N = 90 };
+    int pred[N];
+    float angles[N * POSE_ANGLES];
+    const float a[POSE_ANGLES] = {170, 170, 10, 10, 178, 178};
+    const float b[POSE_ANGLES] = {170, 170, 10, 10, 120, 178}; /* left wrist bent */
+    /* Three cycles of 1 s: 15 frames R30A (neutral), 15 frames G1A (wrist bent). */
+    for (int i = 0; i < N; i++) {
+        pred[i] = (i % 30) < 15 ? 0 : 1;
+        memcpy(angles + i * POSE_ANGLES, pred[i] ? b : a, sizeof a);
+    }
+    const MtmModel m = two_codes();
+    const MtmErgo e = mtm_ergo_default();
+    Stream s;
+    run_stream(&s, &m, &e, N, pred, angles, 0);
+    cr_assert_eq(count_lines(s.events), 6, "%s", s.events);
+    /* Cycles from R30A to the next R30A: two whole ones (the third has no next start). */
+    cr_assert(strstr(s.summary, "work cycles (each starts at R30A): 2"), "%s", s.summary);
+    for (int k = 1; k <= 2; k++) {
+        char row[16];
+        snprintf(row, sizeof row, "\n%d ", k);
+        const char *line = strstr(s.summary, row);
+        int index;
+        double t0, t1, tmu, held;
+        cr_assert(line && sscanf(line, "%d %lf %lf %lf %lf", &index, &t0, &t1, &tmu, &held) == 5,
+                  "%s", s.summary);
+        cr_assert(t0 == k - 1 && t1 == k && tmu == 27.8 && held == 0.5, "cycle %d:\n%s", k,
+                  s.summary);
+    }
+    cr_assert(strstr(s.summary, "mean cycle time 1.000 s"), "%s", s.summary);
+    /* Per cycle the wrist is held bent for the 15 G1A frames: 0.50 s. */
+    char *mean = strstr(s.summary, "mean  ");
+    cr_assert(mean && strstr(mean, " 0.50 "), "%s", s.summary);
+    cr_assert(strstr(s.summary, "l_wrist_extension 1.50;"), "all three G1A: %s", s.summary);
+    free(s.events), free(s.summary);
+    /* Without a start code the repeating pair R30A G1A gives three cycles. */
+    run_stream(&s, &m, &e, N, pred, angles, -1);
+    cr_assert(strstr(s.summary, "repeating sequence of 2 elements): 3"), "%s", s.summary);
+    free(s.events), free(s.summary);
 }
 
 Test(mtm, ergonomics_config)
@@ -407,6 +575,84 @@ Test(mtm_cli, label_fit_run_chain)
     cr_assert_eq(shell(dir, "cd %s && $TAKT mtm fit f.csv -o m.tkw", dir), 2, "%s", cmd_out);
     cr_assert_eq(shell(dir, "cd %s && rm -f k.csv s.csv f.csv m.tkw ev.jsonl err.txt g.csv*",
                        dir), 0);
+    rmdir(dir);
+}
+
+/* The first 8 frames of the squat clip (ffmpeg makes the Y4M): a KNN model fitted on the
+ * clip's own keypoints (frames 0-3 R30A, 4-7 G1A), then `takt mtm run` on the video itself —
+ * pose pipeline and classification frame by frame — must give exactly the events of
+ * `takt pose` followed by `takt mtm run` on its CSV; the lines are valid JSON, in time order,
+ * each element starting where the one before ended, and the TMU add up to the clip. */
+Test(mtm_cli, video_in_equals_pose_csv_in, .timeout = 240)
+{
+    char rel[1024], mp4[PATH_MAX];
+    if (!test_shared_path(rel, sizeof rel, "pose/video/pose_squats.mp4"))
+        cr_skip_test("../shared not found (pose/video)");
+    if (system("command -v ffmpeg >/dev/null 2>&1") != 0)
+        cr_skip_test("ffmpeg not installed: no Y4M of the squat video (apt-get install ffmpeg)");
+    cr_assert_not_null(realpath(rel, mp4)); /* the commands run in the scratch folder */
+    const char *dir = test_tmpdir();
+    cr_assert_eq(shell(dir, "cd %s && ffmpeg -v error -i '%s' -frames:v 8 -f yuv4mpegpipe "
+                       "sq.y4m && $TAKT pose sq.y4m --model lite -o k.csv && "
+                       "printf 'start_frame,end_frame,code\\n0,3,R30A\\n4,7,G1A\\n' >s.csv && "
+                       "$TAKT mtm label k.csv s.csv -o f.csv && "
+                       "$TAKT mtm fit f.csv -o m.tkw --classifier knn", dir, mp4),
+                 0, "%s", cmd_out);
+    cr_assert(strstr(cmd_out, "8 rows written"), "every frame has its angles:\n%s", cmd_out);
+    cr_assert_eq(shell(dir, "cd %s && $TAKT mtm run sq.y4m --pose-model lite --model m.tkw "
+                       "-o - >video.jsonl && $TAKT mtm run k.csv --model m.tkw -o csv.jsonl && "
+                       "cmp video.jsonl csv.jsonl", dir),
+                 0, "video and CSV events differ:\n%s", cmd_out);
+    char path[600];
+    snprintf(path, sizeof path, "%s/video.jsonl", dir);
+    size_t size;
+    char *text = test_read_file(path, &size);
+    cr_assert(text && size > 0);
+    cr_assert_eq(count_lines(text), 2, "%s", text);
+    cr_assert(strstr(text, "\"code\":\"R30A\"") < strstr(text, "\"code\":\"G1A\""), "%s", text);
+    double prev_end = 0, tmu_sum = 0, first_start = -1;
+    for (char *line = text; *line; line = strchr(line, '\n') + 1) {
+        double t0, t1, tmu;
+        cr_assert_eq(sscanf(line, "{\"t_start\":%lf,\"t_end\":%lf,\"code\":\"%*[^\"]\",\"tmu\":%lf",
+                            &t0, &t1, &tmu), 3, "%s", line);
+        if (first_start < 0)
+            first_start = prev_end = t0;
+        cr_assert(t1 > t0, "%s", line);
+        cr_assert_float_eq(t0, prev_end, 1e-9, "each element starts where the last ended");
+        cr_assert_float_eq(tmu, (t1 - t0) / 0.036, 0.05, "%s", line);
+        prev_end = t1;
+        tmu_sum += tmu;
+    }
+    cr_assert_float_eq(tmu_sum * 0.036, prev_end - first_start, 0.1 * 0.036 * 2);
+    free(text);
+    if (system("command -v python3 >/dev/null 2>&1") == 0)
+        cr_assert_eq(shell(dir, "python3 -c 'import json,sys; [json.loads(l) for l in "
+                           "open(sys.argv[1])]' %s", path), 0, "not JSON lines:\n%s", cmd_out);
+    shell(dir, "cd %s && rm -f sq.y4m k.csv s.csv f.csv m.tkw video.jsonl csv.jsonl", dir);
+    rmdir(dir);
+}
+
+/* --cycle-start must name one of the model's codes. */
+Test(mtm_cli, cycle_start_unknown_code)
+{
+    const char *dir = test_tmpdir();
+    char kp[512], seg[512];
+    snprintf(kp, sizeof kp, "%s/k.csv", dir);
+    snprintf(seg, sizeof seg, "%s/s.csv", dir);
+    write_keypoints(kp);
+    FILE *fp = fopen(seg, "w");
+    fprintf(fp, "start_frame,end_frame,code\n0,29,R30A\n30,59,G1A\n");
+    fclose(fp);
+    cr_assert_eq(shell(dir, "cd %s && $TAKT mtm label k.csv s.csv -o f.csv && $TAKT mtm fit f.csv "
+                       "-o m.tkw --classifier knn", dir), 0, "%s", cmd_out);
+    cr_assert_eq(shell(dir, "cd %s && $TAKT mtm run k.csv --model m.tkw -o - --cycle-start M5A",
+                       dir), 2, "%s", cmd_out);
+    cr_assert(strstr(cmd_out, "M5A") && strstr(cmd_out, "G1A, R30A"), "%s", cmd_out);
+    cr_assert_eq(shell(dir, "cd %s && $TAKT mtm run k.csv --model m.tkw -o ev.jsonl "
+                       "--cycle-start G1A", dir), 0, "%s", cmd_out);
+    cr_assert(strstr(cmd_out, "work cycles (each starts at G1A): 0"), "one G1A, no whole cycle:\n%s",
+              cmd_out);
+    shell(dir, "cd %s && rm -f k.csv s.csv f.csv m.tkw ev.jsonl", dir);
     rmdir(dir);
 }
 

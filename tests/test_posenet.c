@@ -1,6 +1,7 @@
 /* test_posenet.c — the pose network: every optimised kernel against its naive twin on random
  * shapes (odd sizes, both strides, SAME and VALID, with and without residual) at each SIMD
- * level the CPU has; 1 and 2 threads bit-identical; the committed .tkw files of weights/ run by our
+ * level the CPU has, the 1x1 convolution packed dense and sparse; 1 and 2 threads
+ * bit-identical; the committed .tkw files of weights/ run by our
  * kernels against the outputs of the real TFLite runtime (tests/data/pose, copied from
  * ../shared/pose/tensors; the full-size outputs read from ../shared when present) with the
  * tolerances of issue 3; skipping the segmentation branch; malformed graphs. */
@@ -86,6 +87,7 @@ Test(posenet, conv2d_matches_reference)
         cr_assert(ref && got);
         conv2d_ref(&g, in, w, b, res, ref);
         for (int l = 0; l < nl; l++) {
+            memset(got, 0xff, n_out * sizeof *got);
             conv2d(levels[l], &g, in, w, b, res, got);
             char what[96];
             snprintf(what, sizeof what, "conv case %zu at %s", c, simd_name(levels[l]));
@@ -95,6 +97,101 @@ Test(posenet, conv2d_matches_reference)
     }
 }
 
+/* Weights with about `density` of them non-zero (and output channel 0 all zero when
+ * density < 1, the empty list of a sparse channel). */
+static float *random_weights(Rng *rng, int K, int N, double density)
+{
+    float *w = random_floats(rng, (size_t)K * N, -0.5f, 0.5f);
+    for (size_t i = 0; i < (size_t)K * N; i++)
+        if (rng_uniform(rng) >= density || (density < 1 && i % N == 0))
+            w[i] = 0.0f;
+    return w;
+}
+
+static void *pack(PointwiseWeights *pw, const float *w, const float *b, int K, int N, int sparse)
+{
+    void *mem = aligned_alloc(64, (pointwise_pack_bytes(w, K, N, sparse) + 63) / 64 * 64);
+    cr_assert_not_null(mem);
+    pointwise_pack(pw, mem, w, b, K, N, sparse);
+    return mem;
+}
+
+/* pixels, K, N, residual, relu6, density (1 = dense) */
+typedef struct {
+    int pixels, K, N, residual, relu6;
+    double density;
+} PointwiseCase;
+
+Test(posenet, pointwise_packed_dense_and_sparse_match_reference)
+{
+    static const PointwiseCase cases[] = {
+        {63, 13, 21, 1, 0, 1},  {30, 24, 16, 0, 1, 1},   {12, 40, 35, 1, 1, 1},
+        {1, 5, 3, 0, 0, 1},     {9, 1, 49, 0, 1, 1},     {200, 48, 2, 1, 0, 1},
+        {4, 288, 288, 1, 1, 1}, /* the landmark models' 2x2 maps */
+        {49, 144, 40, 1, 1, 0.25}, {100, 300, 37, 0, 1, 0.25}, /* sparse, chunks of 128 */
+        {33, 64, 8, 1, 0, 0.3},    {7, 129, 300, 1, 1, 0.2},   /* > 256 channels: 2 groups */
+        {196, 40, 24, 0, 0, 0.0},                               /* no non-zero at all */
+    };
+    SimdLevel levels[2];
+    int nl = n_levels(levels);
+    Rng rng;
+    rng_seed(&rng, 15, 0);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const PointwiseCase *pc = &cases[c];
+        ConvGeom g = {.ih = 1, .iw = pc->pixels, .ic = pc->K, .oh = 1, .ow = pc->pixels,
+                      .oc = pc->N, .kh = 1, .kw = 1, .sh = 1, .sw = 1, .relu6 = pc->relu6};
+        size_t n_out = (size_t)pc->pixels * pc->N;
+        float *in = random_floats(&rng, (size_t)pc->pixels * pc->K, -1, 1);
+        float *w = random_weights(&rng, pc->K, pc->N, pc->density);
+        float *b = random_floats(&rng, (size_t)pc->N, -1, 1);
+        float *res = pc->residual ? random_floats(&rng, n_out, -2, 2) : NULL;
+        float *ref = malloc(n_out * sizeof *ref), *got = malloc(n_out * sizeof *got);
+        cr_assert(ref && got);
+        conv2d_ref(&g, in, w, b, res, ref);
+        for (int sparse = 0; sparse <= (pc->density < 1); sparse++) {
+            PointwiseWeights pw;
+            void *mem = pack(&pw, w, b, pc->K, pc->N, sparse);
+            for (int l = 0; l < nl; l++) {
+                memset(got, 0xff, n_out * sizeof *got); /* NaNs where nothing is written */
+                pointwise_conv(levels[l], &g, in, &pw, res, got);
+                char what[96];
+                snprintf(what, sizeof what, "pointwise case %zu %s at %s", c,
+                         sparse ? "sparse" : "dense", simd_name(levels[l]));
+                assert_close(got, ref, n_out, 2e-5f, what);
+            }
+            free(mem);
+        }
+        free(in), free(w), free(b), free(res), free(ref), free(got);
+    }
+}
+
+Test(posenet, pointwise_sparse_choice_and_packing)
+{
+    Rng rng;
+    rng_seed(&rng, 16, 0);
+    float *dense = random_weights(&rng, 64, 40, 1), *sparse = random_weights(&rng, 64, 40, 0.25);
+    float *narrow = random_weights(&rng, POINTWISE_SPARSE_MIN_K - 8, 40, 0.25);
+    cr_assert(!pointwise_prefers_sparse(dense, 64, 40));
+    cr_assert(pointwise_prefers_sparse(sparse, 64, 40));
+    cr_assert(!pointwise_prefers_sparse(narrow, POINTWISE_SPARSE_MIN_K - 8, 40),
+              "few input channels stay dense");
+    /* The lists hold every non-zero once, in their input-channel chunks, and nothing else. */
+    const int K = 300, N = 19;
+    float *w = random_weights(&rng, K, N, 0.3), *b = random_floats(&rng, N, -1, 1);
+    PointwiseWeights pw;
+    void *mem = pack(&pw, w, b, K, N, 1);
+    cr_assert_eq(pw.chunks, (K + POINTWISE_SPARSE_KC - 1) / POINTWISE_SPARSE_KC);
+    float *back = calloc((size_t)K * N, sizeof *back);
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < pw.chunks; c++)
+            for (int j = pw.start[n * pw.chunks + c]; j < pw.start[n * pw.chunks + c + 1]; j++) {
+                cr_assert(pw.channel[j] / POINTWISE_SPARSE_KC == c && pw.value[j] != 0.0f);
+                back[(size_t)pw.channel[j] * N + n] = pw.value[j];
+            }
+    cr_assert_arr_eq(back, w, (size_t)K * N * sizeof *w);
+    free(mem), free(back), free(w), free(b), free(dense), free(sparse), free(narrow);
+}
+
 Test(posenet, dwconv_matches_reference)
 {
     static const ConvCase cases[] = {
@@ -102,6 +199,11 @@ Test(posenet, dwconv_matches_reference)
         {10, 12, 8, 8, 3, 2, 0, 1, 0}, {12, 9, 19, 19, 5, 1, 1, 0, 0},
         {13, 13, 16, 16, 5, 2, 0, 1, 0}, {6, 5, 3, 3, 5, 2, 1, 0, 0},
         {3, 2, 40, 40, 5, 1, 1, 1, 0},
+        /* groups of 8 pixels: along the row (short rows, tail block of 5 channels, 72
+         * channels), group by group (a 100-pixel row of 24 channels), stride 2 */
+        {20, 21, 24, 24, 3, 1, 1, 1, 0}, {7, 23, 13, 13, 5, 1, 1, 0, 0},
+        {9, 18, 72, 72, 5, 1, 1, 1, 0},  {6, 100, 24, 24, 3, 1, 1, 1, 0},
+        {12, 40, 20, 20, 3, 2, 1, 0, 0},
     };
     SimdLevel levels[2];
     int nl = n_levels(levels);
@@ -117,6 +219,7 @@ Test(posenet, dwconv_matches_reference)
         cr_assert(ref && got);
         dwconv_ref(&g, in, w, b, ref);
         for (int l = 0; l < nl; l++) {
+            memset(got, 0xff, n_out * sizeof *got); /* NaNs where nothing is written */
             dwconv(levels[l], &g, in, w, b, got);
             char what[96];
             snprintf(what, sizeof what, "dwconv case %zu at %s", c, simd_name(levels[l]));
@@ -190,8 +293,11 @@ Test(posenet, data_movement_kernels_match_reference)
         size_t m = (size_t)oh * ow * c;
         float *r = malloc(m * sizeof *r), *o = malloc(m * sizeof *o);
         resize_bilinear_ref(img, h, w, c, r, oh, ow, resize_cases[k][2], resize_cases[k][3]);
-        resize_bilinear(img, h, w, c, o, oh, ow, resize_cases[k][2], resize_cases[k][3]);
-        assert_close(o, r, m, 1e-6f, "resize");
+        for (int l = 0; l < nl; l++) {
+            resize_bilinear(levels[l], img, h, w, c, o, oh, ow, resize_cases[k][2],
+                            resize_cases[k][3]);
+            assert_close(o, r, m, 1e-6f, "resize");
+        }
         free(r), free(o);
     }
     const float *parts[3] = {img, img + 30, img + 100};
@@ -207,27 +313,34 @@ Test(posenet, kernels_bit_identical_for_1_and_2_threads)
 {
     Rng rng;
     rng_seed(&rng, 14, 0);
-    ConvCase pw = {19, 17, 48, 40, 1, 1, 1, 1, 1}, dw = {19, 17, 48, 48, 5, 2, 1, 1, 0};
-    ConvCase full = {21, 19, 3, 24, 3, 2, 0, 1, 0};
-    const ConvCase *cases[3] = {&pw, &dw, &full};
+    /* 7x7 = 49 pixels: the sparse kernel splits the channels between threads there */
+    ConvCase pw = {19, 17, 48, 40, 1, 1, 1, 1, 1}, sp = {7, 7, 144, 200, 1, 1, 1, 1, 1};
+    ConvCase dw = {19, 17, 48, 48, 5, 2, 1, 1, 0}, full = {21, 19, 3, 24, 3, 2, 0, 1, 0};
+    const ConvCase *cases[4] = {&pw, &sp, &dw, &full};
     int saved = omp_get_max_threads();
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         ConvGeom g = geom_of(cases[k], cases[k]->k, cases[k]->k);
         size_t n_in = (size_t)g.ih * g.iw * g.ic, n_out = (size_t)g.oh * g.ow * g.oc;
         float *in = random_floats(&rng, n_in, -1, 1);
-        float *w = random_floats(&rng, (size_t)g.kh * g.kw * g.ic * g.oc, -1, 1);
+        float *w = k < 2 ? random_weights(&rng, g.ic, g.oc, k == 0 ? 1 : 0.25)
+                         : random_floats(&rng, (size_t)g.kh * g.kw * g.ic * g.oc, -1, 1);
         float *b = random_floats(&rng, (size_t)g.oc, -1, 1);
         float *res = random_floats(&rng, n_out, -1, 1);
         float *one = malloc(n_out * sizeof *one), *two = malloc(n_out * sizeof *two);
+        PointwiseWeights packed;
+        void *mem = k < 2 ? pack(&packed, w, b, g.ic, g.oc, k == 1) : NULL;
         for (int t = 1; t <= 2; t++) {
             omp_set_num_threads(t);
-            if (k == 1)
-                dwconv(simd_active(), &g, in, w, b, t == 1 ? one : two);
+            float *out = t == 1 ? one : two;
+            if (k < 2)
+                pointwise_conv(simd_active(), &g, in, &packed, res, out);
+            else if (k == 2)
+                dwconv(simd_active(), &g, in, w, b, out);
             else
-                conv2d(simd_active(), &g, in, w, b, k == 0 ? res : NULL, t == 1 ? one : two);
+                conv2d(simd_active(), &g, in, w, b, NULL, out);
         }
         cr_assert_arr_eq(one, two, n_out * sizeof *one, "case %d: 1 and 2 threads differ", k);
-        free(in), free(w), free(b), free(res), free(one), free(two);
+        free(mem), free(in), free(w), free(b), free(res), free(one), free(two);
     }
     omp_set_num_threads(saved);
 }

@@ -284,6 +284,52 @@ Test(seqdata, keypoints_cut_by_segments)
     test_scratch_end();
 }
 
+Test(seqdata, keypoints_with_visibility_whole_files_and_frames_in_memory)
+{
+    test_scratch_begin();
+    const char *kp = test_scratch_write("kp.csv", "frame,time_s,pose,x0,y0,z0,v0\n"
+                                                  "0,0,1,1,2,3,0.5\n1,0.033,1,4,5,6,0.25\n"
+                                                  "2,0.067,1,7,8,9,1\n");
+    const char *seg = test_scratch_write("seg.csv", "start_frame,end_frame,label\n1,2,walk\n");
+    SeqSet s;
+    Status st = {0};
+    cr_assert_eq(seqset_load_keypoints(&s, kp, seg, SEQ_KEYPOINTS_VISIBILITY, &st), TK_OK, "%s",
+                 st.msg);
+    cr_assert_eq(s.n_features, 4);
+    const float want[8] = {4, 5, 6, 0.25f, 7, 8, 9, 1};
+    cr_assert_eq(s.seqs[0].n_frames, 2);
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(s.seqs[0].x[i], want[i], "value %d: %g", i, s.seqs[0].x[i]);
+    seqset_free(&s);
+    /* No segments: the whole file, for prediction. */
+    cr_assert_eq(seqset_load_keypoints(&s, kp, NULL, SEQ_KEYPOINTS_XY, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(s.n, 1);
+    cr_assert_eq(s.n_features, 2);
+    cr_assert_eq(s.seqs[0].n_frames, 3);
+    cr_assert_eq(s.seqs[0].x[5], 8.0f);
+    seqset_free(&s);
+    /* Frames in memory (a video's features), frame numbers with a gap. */
+    const float x[4 * 2] = {0, 0, 1, 10, 2, 20, 3, 30};
+    const int frame[4] = {0, 1, 2, 5};
+    seg = test_scratch_write("seg2.csv", "start_frame,end_frame,label\n1,5,b\n0,0,a\n");
+    cr_assert_eq(seqset_cut_frames(&s, x, frame, 4, 2, seg, "clip.y4m", &st), TK_OK, "%s",
+                 st.msg);
+    cr_assert_eq(s.n, 2);
+    cr_assert_eq(s.seqs[0].n_frames, 3);
+    cr_assert_eq(s.seqs[0].label, 1);
+    cr_assert_eq(s.seqs[0].x[5], 30.0f);
+    cr_assert_str_eq(s.seqs[0].source, "clip.y4m");
+    cr_assert_eq(s.seqs[1].n_frames, 1);
+    seqset_free(&s);
+    const int backwards[4] = {0, 2, 1, 5};
+    expect_error(seqset_cut_frames(&s, x, backwards, 4, 2, seg, "clip.y4m", &st), &st,
+                 "clip.y4m", "does not follow");
+    seg = test_scratch_write("seg3.csv", "start_frame,end_frame,label\n6,9,a\n");
+    expect_error(seqset_cut_frames(&s, x, frame, 4, 2, seg, "clip.y4m", &st), &st, "segment 1",
+                 "no frames in clip.y4m");
+    test_scratch_end();
+}
+
 /* ---------------------------------------------------------------- fixed length, by hand */
 
 Test(seqdata, resample_and_crop_by_hand)

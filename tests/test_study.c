@@ -134,9 +134,10 @@ Test(study_stages, votes_pick_the_majority_and_absent_frames_stay_absent)
     unsigned char present[10];
     memset(present, 1, sizeof present);
     present[9] = 0;
-    int votes[10 * 2], label[10];
+    int votes[10 * 2], label[10], seq[10] = {0};
     float conf[10];
-    study_vote_frames(starts, 4, 4, wl, 2, present, 10, votes, label, conf);
+    const Keypoints fr = {.n_frames = 10, .seq = seq, .present = present};
+    study_vote_frames(starts, 4, 4, wl, 2, &fr, votes, label, conf);
     /* frames 4 and 5 get one vote each way: the tie goes to the lower label */
     const int want[10] = {0, 0, 0, 0, 0, 0, 1, 1, 1, -1};
     for (int f = 0; f < 10; f++)
@@ -164,6 +165,26 @@ Test(study_stages, short_runs_join_a_neighbour_and_frames_follow)
     cr_expect_eq(s[1].end, 16);
     cr_expect_eq(label[5], 0, "the flicker frame takes its segment's label");
     free(s);
+}
+
+/* A trailing partial cycle must not make "0 1 2 0 1" (two non-overlapping copies, 10 labels)
+ * beat "0 1 2" (three, 9 labels): a pattern whose end repeats its start cannot follow itself. */
+Test(study_stages, a_partial_last_cycle_does_not_lengthen_the_pattern)
+{
+    const int seq[] = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1};
+    int pattern[STUDY_MAX_CYCLE], starts[11], count = 0;
+    cr_assert_eq(study_cycle_pattern(seq, 11, pattern, starts, &count), 3);
+    cr_expect_eq(pattern[0], 0);
+    cr_expect_eq(pattern[1], 1);
+    cr_expect_eq(pattern[2], 2);
+    cr_expect_eq(count, 3);
+    cr_expect_eq(starts[2], 6);
+    /* a stray label between two cycles is stepped over, and so is an absent gap (-1) */
+    const int noisy[] = {0, 1, 2, 3, 0, 1, 2, -1, 0, 1, 2};
+    cr_assert_eq(study_cycle_pattern(noisy, 11, pattern, starts, &count), 3);
+    cr_expect_eq(count, 3);
+    cr_expect_eq(starts[1], 4);
+    cr_expect_eq(starts[2], 8);
 }
 
 Test(study_stages, the_cycle_is_the_repeating_sequence)
@@ -263,15 +284,32 @@ TestSuite(study, .init = make_outdir, .fini = remove_outdir, .timeout = 300);
 
 Test(study, demo_sample_end_to_end)
 {
+    char names[600];
+    snprintf(names, sizeof names, "%s.names.txt", outdir);
+    FILE *nf = fopen(names, "w");
+    cr_assert_not_null(nf);
+    fputs("rest\nreach\nmove\n", nf);
+    fclose(nf);
     StudyOptions o = {.input = DEMO "reach_to_grasp_p1.csv", .outdir = outdir,
-                      .labels_path = DEMO "phases.csv", .method = STUDY_KMEANS, .k = 3,
-                      .epochs = 1, .stride = 4, .fps = 60, .min_duration = 0.1, .seed = 1,
-                      .quiet = 1};
+                      .labels_path = DEMO "phases.csv", .names_path = names,
+                      .method = STUDY_KMEANS, .k = 3, .epochs = 1, .stride = 4, .fps = 60,
+                      .min_duration = 0.1, .seed = 1, .quiet = 1};
     Status st = {0};
     cr_assert_eq(study_run(&o, &st), TK_OK, "%s", st.msg);
 
     char *json = read_out("report.json");
     cr_assert(json_valid(json), "report.json is not valid JSON:\n%s", json);
+    /* The names file is an input like the others: its sha256 as coreutils computes it. */
+    char command[700], sha[65] = "";
+    snprintf(command, sizeof command, "sha256sum '%s'", names);
+    FILE *ps = popen(command, "r");
+    cr_assert_not_null(ps);
+    cr_assert_eq(fscanf(ps, "%64s", sha), 1);
+    pclose(ps);
+    unlink(names);
+    const char *entry = strstr(json, "\"names\": {");
+    cr_assert_not_null(entry, "report.json lacks the names input");
+    cr_expect_not_null(strstr(entry, sha), "report.json lacks the names' sha256 %s", sha);
     static const char *const keys[] = {
         "\"inputs\"", "\"sha256\"", "\"parameters\"", "\"seed\"", "\"takt_version\"",
         "\"actions\"", "\"occurrences\"", "\"total_s\"", "\"mean_s\"", "\"median_s\"",
@@ -353,4 +391,180 @@ Test(study, bad_input_is_refused_and_leaves_nothing)
     expect_refused(write_case("nobody.csv", "frame,time_s,pose,x0,y0,z0,v0", 100, 0),
                    "nobody is in view");
     expect_refused(write_case("other.csv", "a,b", 100, -1), "line 1");
+}
+
+/* ---------------------------------------------------------------- frames on disk */
+
+TestSuite(study_frames, .init = make_outdir, .fini = remove_outdir, .timeout = 60);
+
+Test(study_frames, spool_reads_back_what_keypoints_read_holds)
+{
+    Status st = {0};
+    Keypoints k;
+    StudyFrames f;
+    cr_assert_eq(keypoints_read(&k, DEMO "reach_to_grasp_p1.csv", 0, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(study_frames_open(&f, DEMO "reach_to_grasp_p1.csv", 0, &st), TK_OK, "%s",
+                 st.msg);
+    const int n = k.n_frames, F = k.n_features;
+    cr_assert_eq(f.meta.n_frames, n);
+    cr_assert_eq(f.meta.n_features, F);
+    cr_assert_null(f.meta.x, "the coordinates stay on disk");
+    cr_expect_eq(memcmp(f.meta.frame, k.frame, sizeof(int) * n), 0);
+    cr_expect_eq(memcmp(f.meta.seq, k.seq, sizeof(int) * n), 0);
+    cr_expect_eq(memcmp(f.meta.present, k.present, (size_t)n), 0);
+    /* Rows from the middle, as read and scaled with the scaling fitted on the first 70 %. */
+    MinMax whole, chunked;
+    cr_assert_eq(minmax_fit(&whole, &k, 0, n * 7 / 10, &st), TK_OK);
+    cr_assert_eq(study_frames_minmax(&f, 0, n * 7 / 10, &chunked, &st), TK_OK, "%s", st.msg);
+    cr_expect_eq(memcmp(whole.min, chunked.min, sizeof(float) * F), 0);
+    cr_expect_eq(memcmp(whole.max, chunked.max, sizeof(float) * F), 0);
+    const int first = 1234, count = 100;
+    float *rows = malloc(sizeof(float) * count * F);
+    cr_assert_eq(study_frames_rows(&f, first, count, NULL, rows, &st), TK_OK, "%s", st.msg);
+    cr_expect_eq(memcmp(rows, k.x + (size_t)first * F, sizeof(float) * count * F), 0);
+    cr_assert_eq(study_frames_rows(&f, first, count, &whole, rows, &st), TK_OK, "%s", st.msg);
+    minmax_apply(&whole, &k);
+    cr_expect_eq(memcmp(rows, k.x + (size_t)first * F, sizeof(float) * count * F), 0,
+                 "scaled on reading = scaled in memory");
+    cr_expect_neq(study_frames_rows(&f, n - 10, 20, NULL, rows, &st), TK_OK,
+                  "rows past the end are refused");
+    free(rows);
+    minmax_free(&whole);
+    minmax_free(&chunked);
+    keypoints_free(&k);
+    study_frames_close(&f);
+}
+
+/* Index of the input row where the block of `len` sample rows at `at` starts, or -1. */
+static int find_block(const Keypoints *k, const Keypoints *s, int at, int len)
+{
+    const int F = k->n_features;
+    for (int q = 0; q + len <= k->n_frames; q++)
+        if (k->frame[q] == s->frame[at] &&
+            !memcmp(k->x + (size_t)q * F, s->x + (size_t)at * F, sizeof(float) * len * F))
+            return q;
+    return -1;
+}
+
+Test(study_frames, the_training_sample_is_blocks_of_the_input_on_the_split)
+{
+    Status st = {0};
+    Keypoints k, s, again;
+    StudyFrames f;
+    cr_assert_eq(keypoints_read(&k, DEMO "reach_to_grasp_p1.csv", 0, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(study_frames_open(&f, DEMO "reach_to_grasp_p1.csv", 0, &st), TK_OK, "%s",
+                 st.msg);
+    StudySample plan;
+    study_sample_plan(k.n_frames, 140, 40, 1, &plan);
+    cr_assert(plan.sampled, "3291 frames hold more than 140 windows");
+    cr_expect_eq(plan.block_len, 40 + 20 - 1, "140 / 7 = 20 windows per block");
+    cr_expect_eq(plan.train_blocks, 7 * plan.val_blocks);
+    cr_expect_eq(plan.frames, 10 * plan.val_blocks * plan.block_len);
+    cr_expect_eq(plan.windows_per_block, 20);
+    cr_expect_leq(plan.train_blocks * plan.windows_per_block, 140,
+                  "the training windows stay within the cap");
+    study_sample_plan(k.n_frames, 20000, 40, 1, &plan);
+    cr_expect(!plan.sampled, "a short input trains whole");
+    /* A coarse stride reads the same frames into fewer windows: memory does not follow it. */
+    StudySample coarse;
+    study_sample_plan(200000, 20000, 40, 1, &plan);
+    study_sample_plan(200000, 20000, 40, 40, &coarse);
+    cr_expect(plan.sampled && coarse.sampled);
+    cr_expect_eq(coarse.frames, plan.frames, "%d frames at stride 40, %d at stride 1",
+                 coarse.frames, plan.frames);
+    cr_expect_eq(coarse.windows_per_block, 200 / 40 + 1);
+
+    study_sample_plan(k.n_frames, 140, 40, 1, &plan);
+    cr_assert_eq(study_frames_sample(&f, &plan, 7, &s, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(s.n_frames, plan.frames);
+    int a, b;
+    split_70_10_20(k.n_frames, &a, &b);
+    const int L = plan.block_len, blocks = plan.train_blocks + plan.val_blocks;
+    for (int i = 0; i < blocks; i++) {
+        const int q = find_block(&k, &s, i * L, L);
+        cr_assert_geq(q, 0, "block %d is not a run of input frames", i);
+        if (i < plan.train_blocks)
+            cr_expect_leq(q + L, a, "training block %d reaches past the training part", i);
+        else
+            cr_expect(q >= a && q + L <= b, "validation block %d outside [%d, %d)", i, a, b);
+        if (i)
+            cr_expect_neq(s.seq[i * L], s.seq[i * L - 1], "blocks %d and %d share a sequence",
+                          i - 1, i);
+    }
+    for (int r = blocks * L; r < s.n_frames; r++)
+        cr_assert_eq(s.present[r], 0, "the split's test part is empty frames");
+    /* Seeded: the same seed draws the same blocks. */
+    cr_assert_eq(study_frames_sample(&f, &plan, 7, &again, &st), TK_OK, "%s", st.msg);
+    cr_expect_eq(memcmp(s.x, again.x, sizeof(float) * s.n_frames * s.n_features), 0);
+    keypoints_free(&again);
+    keypoints_free(&s);
+    keypoints_free(&k);
+    study_frames_close(&f);
+}
+
+/* A keypoints CSV of `frames` frames whose `joints` joints stand still on a circle, joint 33
+ * and beyond on joint 0 (so that they add no pixel of their own). */
+static const char *write_still_pose(const char *name, int joints, int frames)
+{
+    static char path[2][600];
+    char *p = path[joints & 1];
+    snprintf(p, sizeof path[0], "%s.%s", outdir, name);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs("frame,time_s,pose", f);
+    for (int j = 0; j < joints; j++)
+        fprintf(f, ",x%d,y%d,z%d,v%d", j, j, j, j);
+    fputc('\n', f);
+    for (int r = 0; r < frames; r++) {
+        fprintf(f, "%d,%.4f,1", r, r / 30.0);
+        for (int j = 0; j < joints; j++) {
+            const double a = 2 * M_PI * (j < 33 ? j : 0) / 33;
+            fprintf(f, ",%.4f,%.4f,0,1", 0.5 + 0.3 * cos(a), 0.5 + 0.3 * sin(a));
+        }
+        fputc('\n', f);
+    }
+    fclose(f);
+    return p;
+}
+
+/* Pixels of the strips PNG of one window of path's frames (read back into *rgb). */
+static unsigned char *render_strips(const char *path, const char *png, int *w, int *h)
+{
+    Status st = {0};
+    StudyFrames f;
+    cr_assert_eq(study_frames_open(&f, path, 0, &st), TK_OK, "%s", st.msg);
+    MinMax identity;
+    cr_assert_eq(minmax_alloc(&identity, f.meta.n_features, &st), TK_OK);
+    minmax_finish(&identity, 0);
+    const float z[1] = {0};
+    const int starts[1] = {0}, label[1] = {0};
+    const char *const names[1] = {"still"};
+    cr_assert_eq(study_strips(png, &f, &identity, 3, z, 1, starts, 1, 40, label, 1, names, &st),
+                 TK_OK, "%s", st.msg);
+    minmax_free(&identity);
+    study_frames_close(&f);
+    int c;
+    unsigned char *rgb = stbi_load(png, w, h, &c, 3);
+    cr_assert_not_null(rgb, "%s does not decode", png);
+    unlink(png);
+    unlink(path);
+    return rgb;
+}
+
+Test(study_frames, strips_join_mediapipe_landmarks_by_its_bones)
+{
+    int w33, h33, w34, h34;
+    char png33[600], png34[600];
+    snprintf(png33, sizeof png33, "%s.33.png", outdir);
+    snprintf(png34, sizeof png34, "%s.34.png", outdir);
+    unsigned char *a = render_strips(write_still_pose("33.csv", 33, 40), png33, &w33, &h33);
+    unsigned char *b = render_strips(write_still_pose("34.csv", 34, 40), png34, &w34, &h34);
+    cr_assert(w33 == w34 && h33 == h34);
+    /* The same points either way; only MediaPipe's 33-landmark layout gets the bones. */
+    long differ = 0;
+    for (long i = 0; i < (long)w33 * h33; i++)
+        differ += memcmp(a + 3 * i, b + 3 * i, 3) != 0;
+    cr_expect_gt(differ, 8 * 300, "%ld pixels differ: the bones of 8 poses are missing", differ);
+    free(a);
+    free(b);
 }

@@ -297,7 +297,7 @@ Test(tsne, grouped_repulsion_twins_agree_and_match_the_exact_sum)
     Status st = {0};
     int order[N];
     cr_assert_eq(quadtree_build(&t, y, N, NULL, &st), TK_OK);
-    cr_assert_eq(quadtree_order(&t, y, N, order, &st), TK_OK);
+    cr_assert_eq(quadtree_order(&t, N, order, &st), TK_OK);
     /* the order is a permutation */
     int seen[N] = {0};
     for (int i = 0; i < N; i++)

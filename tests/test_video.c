@@ -450,3 +450,56 @@ Test(video, y4m_without_rate_takes_the_callers)
     cr_assert_eq(video_frame_count(v), 1);
     video_close(v);
 }
+
+/* A container file goes through an ffmpeg child into Y4M: the frames equal those of the same
+ * clip converted to Y4M first, the stream ends cleanly, and without ffmpeg on PATH the error
+ * says what to install. (Each Criterion test runs in its own process, so PATH can change.) */
+Test(video, container_is_decoded_through_ffmpeg, .timeout = 60)
+{
+    if (system("command -v ffmpeg >/dev/null 2>&1") != 0)
+        cr_skip_test("ffmpeg not installed (apt-get install ffmpeg to run this check)");
+    const char *dir = test_tmpdir();
+    char cmd[4096], mkv[512], y4m[512];
+    snprintf(mkv, sizeof mkv, "%s/clip.mkv", dir);
+    snprintf(y4m, sizeof y4m, "%s/clip.y4m", dir);
+    snprintf(cmd, sizeof cmd,
+             "ffmpeg -v error -f lavfi -i testsrc=size=64x48:rate=10 -frames:v 4 -c:v ffv1 "
+             "-pix_fmt yuv420p '%s' && ffmpeg -v error -i '%s' -f yuv4mpegpipe '%s'",
+             mkv, mkv, y4m);
+    cr_assert_eq(system(cmd), 0, "ffmpeg failed to make the test clip");
+
+    VideoSource *a = NULL, *b = NULL;
+    Status st = {0};
+    cr_assert_eq(video_open(&a, mkv, NULL, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(video_open(&b, y4m, NULL, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(video_kind(a), VIDEO_Y4M);
+    cr_assert_float_eq(video_fps(a), 10.0, 1e-12);
+    Image ia = {0}, ib = {0};
+    int frames = 0;
+    for (;;) {
+        VideoRead wa, wb;
+        cr_assert_eq(video_read(a, &ia, &wa, &st), TK_OK, "%s", st.msg);
+        cr_assert_eq(video_read(b, &ib, &wb, &st), TK_OK, "%s", st.msg);
+        cr_assert_eq(wa, wb);
+        if (wa == VIDEO_END)
+            break;
+        cr_assert_eq(wa, VIDEO_FRAME);
+        cr_assert_eq(ia.width, 64);
+        cr_assert_eq(ia.height, 48);
+        cr_assert_eq(memcmp(ia.rgb, ib.rgb, (size_t)64 * 48 * 3), 0, "frame %d differs", frames);
+        frames++;
+    }
+    cr_assert_eq(frames, 4);
+    video_close(a);
+    video_close(b);
+    image_free(&ia);
+    image_free(&ib);
+
+    /* Stopping early must not leave ffmpeg behind or block. */
+    cr_assert_eq(video_open(&a, mkv, NULL, &st), TK_OK, "%s", st.msg);
+    video_close(a);
+
+    setenv("PATH", "/nonexistent", 1);
+    cr_assert_neq(video_open(&a, mkv, NULL, &st), TK_OK);
+    cr_assert(strstr(st.msg, "clip.mkv") && strstr(st.msg, "needs ffmpeg"), "%s", st.msg);
+}

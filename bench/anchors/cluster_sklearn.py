@@ -9,8 +9,9 @@ fastcluster (python3-fastcluster) for Ward when it is installed.
         shuffle=True, random_state=42) cast to float32, the call that made ../shared's files.
     python3 cluster_sklearn.py fit ALGO DIR SIZE REPS
         times REPS fits (after one warm-up, none when REPS is 1, for the slow ones) and prints
-        "seconds ari name": the median wall time
-        of the fit, the adjusted Rand index of its labels against the blobs, and who ran it.
+        "seconds cpu_seconds ari name": the median wall time and the median process CPU time
+        (all threads) of the fit, the adjusted Rand index of its labels against the blobs, and
+        who ran it.
 
 ALGO: kmeans | elkan (k=10, k-means++, n_init=1, random_state=0, max_iter 300, tol 1e-4),
 dbscan (eps 7, min_samples 10), meanshift (bandwidth = estimate_bandwidth(quantile 0.05,
@@ -76,12 +77,14 @@ def fit(algo, folder, tag, reps):
         sys.exit(2)
     if reps > 1:
         labels = run()
-    times = []
+    times, cpus = [], []
     for _ in range(reps):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         labels = run()
         times.append(time.perf_counter() - start)
-    print(f"{statistics.median(times):.6f} {adjusted_rand_score(y, labels):.6f} {name}")
+        cpus.append(time.process_time() - cpu)
+    print(f"{statistics.median(times):.6f} {statistics.median(cpus):.6f} "
+          f"{adjusted_rand_score(y, labels):.6f} {name}")
 
 
 def main():
