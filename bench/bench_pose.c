@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <omp.h>
@@ -53,12 +52,6 @@ static double median_ms(PoseNet *net, int runs, Status *st, StatusCode *rc)
     return *rc == TK_OK ? bench_median(times, runs) : NAN;
 }
 
-static int file_exists(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
-
 /* ONNX Runtime's median for one model, or NAN (with a note the first time) when node, the
  * package or ../shared is missing. */
 static double ort_median_ms(const PoseBenchModel *m, int threads, int cpu, int runs,
@@ -74,7 +67,7 @@ static double ort_median_ms(const PoseBenchModel *m, int threads, int cpu, int r
     snprintf(modules, sizeof modules, "%s/.cache/takt-ort/node_modules", home);
     char package[1100];
     snprintf(package, sizeof package, "%s/onnxruntime-node", modules);
-    if (!file_exists(script) || !file_exists(model) || !file_exists(package)) {
+    if (access(script, R_OK) || access(model, R_OK) || access(package, R_OK)) {
         bench_note("pose: no ONNX Runtime anchor (needs %s, %s and %s; see "
                    "../shared/bench/ort/README.md)", script, model, package);
         *broken = 1;
@@ -170,7 +163,7 @@ static StatusCode bench_pose_video(const BenchConfig *cfg, int max_threads, Stat
     const char *shared = getenv("TAKT_SHARED") ? getenv("TAKT_SHARED") : "../shared";
     char mp4[1024];
     snprintf(mp4, sizeof mp4, "%s/pose/video/pose_squats.mp4", shared);
-    if (!file_exists(mp4) || strchr(mp4, '\'')) {
+    if (access(mp4, R_OK) || strchr(mp4, '\'')) {
         bench_note("pose: no video_fps rows (needs %s)", mp4);
         return TK_OK;
     }
