@@ -602,24 +602,25 @@ StatusCode study_run(const StudyOptions *o, Status *st)
         rc = make_dir(o->outdir, st);
     if (!rc)
         rc = write_plots(&r, trained ? &ts : NULL, z, L, win, &written, st);
-    Progress p;
-    progress_start(&p, "study: write report", 4, "files");
-    if (!rc)
+    if (!rc) {
+        Progress p;
+        progress_start(&p, "study: write report", 4, "files");
         rc = study_strips(out_path(&written, o->outdir, "strips.png"), &frames, scale, r.dims,
                           z, L, starts, r.n_windows, T, win, r.k, (const char *const *)r.names,
                           st);
-    progress_update(&p, 1, NULL);
-    if (!rc && trained)
-        rc = seqae_save(&ts.model, &ts.scale,
-                        r.normalise == STUDY_NORMALISE_BODY ? "body" : "minmax",
-                        out_path(&written, o->outdir, "model.tkw"), st);
-    progress_update(&p, 2, NULL);
-    if (!rc)
-        rc = study_write_segments(out_path(&written, o->outdir, "segments.csv"), &r, st);
-    progress_update(&p, 3, NULL);
-    if (!rc)
-        rc = study_write_report(out_path(&written, o->outdir, "report.json"), &r, st);
-    progress_end(&p, NULL);
+        progress_update(&p, 1, NULL);
+        if (!rc && trained)
+            rc = seqae_save(&ts.model, &ts.scale,
+                            r.normalise == STUDY_NORMALISE_BODY ? "body" : "minmax",
+                            out_path(&written, o->outdir, "model.tkw"), st);
+        progress_update(&p, 2, NULL);
+        if (!rc)
+            rc = study_write_segments(out_path(&written, o->outdir, "segments.csv"), &r, st);
+        progress_update(&p, 3, NULL);
+        if (!rc)
+            rc = study_write_report(out_path(&written, o->outdir, "report.json"), &r, st);
+        progress_end(&p, rc ? "failed" : NULL);
+    }
     if (rc) {
         for (int i = 0; i < written.n; i++)
             unlink(written.paths[i]);
