@@ -515,26 +515,39 @@ static StatusCode run_training(const Options *o, const char *label, const char *
     return rc;
 }
 
+/* The common start of `train` and `grid`: options, DATA's sequences and feature kind (into the
+ * caller's features), the pose model of video features, the stop flag. Returns EXIT_OK or the
+ * exit code to return. */
+static int load_job(const char *verb, const char *needs, int argc, char **argv, Options *o,
+                    SeqSet *s, char features[CLF_FEATURES_MAX])
+{
+    default_options(o);
+    const char *pos[1] = {NULL};
+    int npos, rc = parse_options(verb, argc, argv, 1, o, pos, 1, &npos);
+    if (rc)
+        return rc;
+    if (npos != 1 || !o->output)
+        return app_usage_error(verb, "%s", needs);
+    o->data = pos[0];
+    Status st = {0};
+    if (load_data(o, s, features, CLF_FEATURES_MAX, &st))
+        return app_fail(&st);
+    o->features = features;
+    if (o->segments && !is_csv(o->data)) /* features of a video: remember which pose model */
+        o->cfg.pose_model = o->pose.model ? o->pose.model : "full";
+    stop_flag = app_stop_on_signals();
+    return EXIT_OK;
+}
+
 static int classify_train(int argc, char **argv)
 {
     Options o;
-    default_options(&o);
-    const char *pos[1];
-    int npos, rc = parse_options("classify train", argc, argv, 1, &o, pos, 1, &npos);
-    if (rc)
-        return rc;
-    if (npos != 1 || !o.output)
-        return app_usage_error("classify train", "needs DATA and -o MODEL.tkw");
-    o.data = pos[0];
-    Status st = {0};
     SeqSet s;
     char features[CLF_FEATURES_MAX];
-    if (load_data(&o, &s, features, sizeof features, &st))
-        return app_fail(&st);
-    o.features = features;
-    if (o.segments && !is_csv(o.data)) /* features of a video: remember which pose model */
-        o.cfg.pose_model = o.pose.model ? o.pose.model : "full";
-    stop_flag = app_stop_on_signals();
+    int rc = load_job("classify train", "needs DATA and -o MODEL.tkw", argc, argv, &o, &s, features);
+    if (rc)
+        return rc;
+    Status st = {0};
     ClfModel m;
     ClfHistory h;
     int stopped = 0;
@@ -768,23 +781,12 @@ static int classify_predict(int argc, char **argv)
 static int classify_grid(int argc, char **argv)
 {
     Options o;
-    default_options(&o);
-    const char *pos[1];
-    int npos, rc = parse_options("classify grid", argc, argv, 1, &o, pos, 1, &npos);
-    if (rc)
-        return rc;
-    if (npos != 1 || !o.output)
-        return app_usage_error("classify grid", "needs DATA and -o PREFIX");
-    o.data = pos[0];
-    Status st = {0};
     SeqSet s;
     char features[CLF_FEATURES_MAX];
-    if (load_data(&o, &s, features, sizeof features, &st))
-        return app_fail(&st);
-    o.features = features;
-    if (o.segments && !is_csv(o.data)) /* features of a video: remember which pose model */
-        o.cfg.pose_model = o.pose.model ? o.pose.model : "full";
-    stop_flag = app_stop_on_signals();
+    int rc = load_job("classify grid", "needs DATA and -o PREFIX", argc, argv, &o, &s, features);
+    if (rc)
+        return rc;
+    Status st = {0};
     static const int batches[3] = {4, 8, 16};
     double train[3][3], val[3][3], secs[3][3];
     int epochs[3][3], code = EXIT_OK, stopped = 0;
