@@ -42,22 +42,6 @@ static StatusCode scratch_open(int *fd, Status *st)
     return TK_OK;
 }
 
-static StatusCode write_all(int fd, const void *data, size_t bytes, Status *st)
-{
-    const char *p = data;
-    while (bytes) {
-        const ssize_t n = write(fd, p, bytes);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return status_fail(st, TK_EIO, "scratch file: write failed: %s",
-                               n < 0 ? strerror(errno) : "disk full");
-        p += n;
-        bytes -= (size_t)n;
-    }
-    return TK_OK;
-}
-
 /* Rows of the file, for the ETA only: its size over the mean line length of 64 KB read at
  * the start, a third and two thirds in (lines differ: nobody in view is a short line). */
 static double estimate_rows(const char *path)
@@ -112,6 +96,36 @@ static int meta_push(Keypoints *m, int *cap, const KeypointsFrame *fr)
     return 1;
 }
 
+/* Rows [first, first + count) of the scratch file from or into buf (row after row of
+ * n_features floats), through short reads/writes and interrupted calls. */
+static StatusCode transfer_rows(const StudyFrames *f, int first, int count, float *buf,
+                                int writing, Status *st)
+{
+    const int F = f->meta.n_features;
+    size_t left = sizeof(float) * (size_t)count * F;
+    off_t at = (off_t)sizeof(float) * first * F;
+    char *p = (char *)buf;
+    while (left) {
+        const ssize_t n = writing ? pwrite(f->fd, p, left, at) : pread(f->fd, p, left, at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return status_fail(st, TK_EIO, "scratch file: cannot %s frames %d..%d: %s",
+                               writing ? "write" : "read", first, first + count - 1,
+                               n < 0 ? strerror(errno) : writing ? "disk full" : "short");
+        p += n;
+        at += n;
+        left -= (size_t)n;
+    }
+    return TK_OK;
+}
+
+StatusCode study_frames_write_rows(StudyFrames *f, int first, int count, const float *rows,
+                                   Status *st)
+{
+    return transfer_rows(f, first, count, (float *)rows, 1, st);
+}
+
 StatusCode study_frames_open(StudyFrames *f, const char *path, int xy, Status *st)
 {
     memset(f, 0, sizeof *f);
@@ -139,7 +153,7 @@ StatusCode study_frames_open(StudyFrames *f, const char *path, int xy, Status *s
         if (!rc && got)
             buffered++;
         if (!rc && (buffered == SPOOL_ROWS || (!got && buffered))) {
-            rc = write_all(f->fd, rows, sizeof(float) * (size_t)buffered * F, st);
+            rc = study_frames_write_rows(f, f->meta.n_frames - buffered, buffered, rows, st);
             buffered = 0;
             progress_update(&p, f->meta.n_frames, NULL);
         }
@@ -152,36 +166,6 @@ StatusCode study_frames_open(StudyFrames *f, const char *path, int xy, Status *s
     if (rc)
         study_frames_close(f);
     return rc;
-}
-
-/* Rows [first, first + count) of the scratch file from or into buf (row after row of
- * n_features floats), through short reads/writes and interrupted calls. */
-static StatusCode transfer_rows(const StudyFrames *f, int first, int count, float *buf,
-                                int writing, Status *st)
-{
-    const int F = f->meta.n_features;
-    size_t left = sizeof(float) * (size_t)count * F;
-    off_t at = (off_t)sizeof(float) * first * F;
-    char *p = (char *)buf;
-    while (left) {
-        const ssize_t n = writing ? pwrite(f->fd, p, left, at) : pread(f->fd, p, left, at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return status_fail(st, TK_EIO, "scratch file: cannot %s frames %d..%d: %s",
-                               writing ? "write" : "read", first, first + count - 1,
-                               n < 0 ? strerror(errno) : "short");
-        p += n;
-        at += n;
-        left -= (size_t)n;
-    }
-    return TK_OK;
-}
-
-StatusCode study_frames_write_rows(StudyFrames *f, int first, int count, const float *rows,
-                                   Status *st)
-{
-    return transfer_rows(f, first, count, (float *)rows, 1, st);
 }
 
 StatusCode study_frames_rows(const StudyFrames *f, int first, int count, const MinMax *scale,
