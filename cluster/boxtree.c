@@ -157,41 +157,24 @@ float box_dist(const BoxTree *t, int node, const float *q, float limit)
 /* Rows within r of q, counted up to cap. */
 int box_count(const BoxTree *t, const float *q, float r2f, double r2, int cap)
 {
-    int stack[BOX_STACK], top = 0, count = 0;
-    const float prune = r2f * (1.0f + BOX_RECHECK);
-    stack[top++] = 0;
-    while (top > 0) {
-        const int node = stack[--top];
-        if (box_dist(t, node, q, prune) > prune)
-            continue;
-        if (t->left[node] >= 0) {
-            stack[top++] = t->left[node];
-            stack[top++] = t->right[node];
-            continue;
-        }
-        for (int p = t->start[node]; p < t->end[node]; p++)
+    BoxWalk w;
+    int count = 0;
+    box_walk_start(&w, r2f);
+    for (int leaf; (leaf = box_walk_next(t, &w, q)) >= 0;)
+        for (int p = t->start[leaf]; p < t->end[leaf]; p++)
             if (box_within(t, q, t->xt + (size_t)p * t->d, r2f, r2) && ++count >= cap)
                 return count;
-    }
     return count;
 }
 
 int box_range_sum(const BoxTree *t, const float *q, float r2f, double r2, double *sum)
 {
-    int stack[BOX_STACK], top = 0, count = 0;
-    const float prune = r2f * (1.0f + BOX_RECHECK);
+    BoxWalk w;
+    int count = 0;
     memset(sum, 0, (size_t)t->d * sizeof *sum);
-    stack[top++] = 0;
-    while (top > 0) {
-        const int node = stack[--top];
-        if (box_dist(t, node, q, prune) > prune)
-            continue;
-        if (t->left[node] >= 0) {
-            stack[top++] = t->left[node];
-            stack[top++] = t->right[node];
-            continue;
-        }
-        for (int p = t->start[node]; p < t->end[node]; p++) {
+    box_walk_start(&w, r2f);
+    for (int leaf; (leaf = box_walk_next(t, &w, q)) >= 0;)
+        for (int p = t->start[leaf]; p < t->end[leaf]; p++) {
             const float *row = t->xt + (size_t)p * t->d;
             if (!box_within(t, q, row, r2f, r2))
                 continue;
@@ -199,6 +182,5 @@ int box_range_sum(const BoxTree *t, const float *q, float r2f, double r2, double
             for (int j = 0; j < t->d; j++)
                 sum[j] += row[j];
         }
-    }
     return count;
 }

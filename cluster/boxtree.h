@@ -30,6 +30,38 @@ float box_sqdist(const BoxTree *t, const float *a, const float *b);
 int box_within(const BoxTree *t, const float *a, const float *b, float r2f, double r2);
 /* Squared distance from q to node's box, or some value above limit (stops early). */
 float box_dist(const BoxTree *t, int node, const float *q, float limit);
+/* A depth-first walk over the leaves whose boxes come within r of q (r2f = r², widened by
+ * BOX_RECHECK so that no row the double recheck would accept is pruned):
+ *     BoxWalk w;
+ *     box_walk_start(&w, r2f);
+ *     for (int leaf; (leaf = box_walk_next(t, &w, q)) >= 0;) ...
+ * so that each range query spells out only what it does with a leaf's rows. */
+typedef struct {
+    int stack[BOX_STACK], top;
+    float prune;
+} BoxWalk;
+
+static inline void box_walk_start(BoxWalk *w, float r2f)
+{
+    w->stack[0] = 0;
+    w->top = 1;
+    w->prune = r2f * (1.0f + BOX_RECHECK);
+}
+
+static inline int box_walk_next(const BoxTree *t, BoxWalk *w, const float *q)
+{
+    while (w->top > 0) {
+        const int node = w->stack[--w->top];
+        if (box_dist(t, node, q, w->prune) > w->prune)
+            continue;
+        if (t->left[node] < 0)
+            return node;
+        w->stack[w->top++] = t->left[node];
+        w->stack[w->top++] = t->right[node];
+    }
+    return -1;
+}
+
 /* Rows within r of q, counted up to cap. */
 int box_count(const BoxTree *t, const float *q, float r2f, double r2, int cap);
 /* Sum (double, d) and count of the rows within r of q. */

@@ -13,6 +13,7 @@
  *
  * The tree (boxtree.h) also answers the k-nearest queries of the k-distance curve. */
 #include "boxtree.h"
+#include "neighbour_heap.h"
 #include "cluster.h"
 
 #include <math.h>
@@ -132,19 +133,11 @@ static int border_cluster(const BoxTree *t, const unsigned char *core, atomic_in
                           const int *root_cluster, int i, float r2f, double r2)
 {
     const float *q = t->x + (size_t)i * t->d;
-    const float prune = r2f * (1.0f + BOX_RECHECK);
-    int stack[BOX_STACK], top = 0, best = -1;
-    stack[top++] = 0;
-    while (top > 0) {
-        const int node = stack[--top];
-        if (box_dist(t, node, q, prune) > prune)
-            continue;
-        if (t->left[node] >= 0) {
-            stack[top++] = t->left[node];
-            stack[top++] = t->right[node];
-            continue;
-        }
-        for (int p = t->start[node]; p < t->end[node]; p++) {
+    BoxWalk w;
+    int best = -1;
+    box_walk_start(&w, r2f);
+    for (int leaf; (leaf = box_walk_next(t, &w, q)) >= 0;)
+        for (int p = t->start[leaf]; p < t->end[leaf]; p++) {
             const int j = t->idx[p];
             if (!core[j])
                 continue;
@@ -152,7 +145,6 @@ static int border_cluster(const BoxTree *t, const unsigned char *core, atomic_in
             if ((best < 0 || c < best) && box_within(t, q, t->xt + (size_t)p * t->d, r2f, r2))
                 best = c;
         }
-    }
     return best;
 }
 
@@ -215,16 +207,17 @@ done:
     return rc;
 }
 
-/* The k smallest squared distances from row i to other rows, kept in a max-heap. */
-static float kth_nearest(const BoxTree *t, int i, int k, float *heap)
+/* The k-th smallest squared distance from row i to the other rows. */
+static double kth_nearest(const BoxTree *t, int i, NeighbourHeap *heap)
 {
     const float *q = t->x + (size_t)i * t->d;
-    int size = 0, stack[BOX_STACK], top = 0;
+    int stack[BOX_STACK], top = 0;
+    heap->count = 0;
     stack[top++] = 0;
     while (top > 0) {
         const int node = stack[--top];
-        const float bound = size == k ? heap[0] : INFINITY;
-        if (box_dist(t, node, q, bound) > bound)
+        const double bound = nheap_bound(heap);
+        if (box_dist(t, node, q, (float)bound) > bound)
             continue;
         if (t->left[node] >= 0) {
             /* Visit the nearer child first (pushed last) so the bound tightens sooner. */
@@ -234,39 +227,11 @@ static float kth_nearest(const BoxTree *t, int i, int k, float *heap)
             stack[top++] = dl < dr ? l : r;
             continue;
         }
-        for (int p = t->start[node]; p < t->end[node]; p++) {
-            if (t->idx[p] == i)
-                continue;
-            const float s = box_sqdist(t, q, t->xt + (size_t)p * t->d);
-            if (size < k) {
-                int c = size++;
-                heap[c] = s;
-                while (c > 0 && heap[(c - 1) / 2] < heap[c]) {
-                    const float tmp = heap[c];
-                    heap[c] = heap[(c - 1) / 2];
-                    heap[(c - 1) / 2] = tmp;
-                    c = (c - 1) / 2;
-                }
-            } else if (s < heap[0]) {
-                heap[0] = s;
-                for (int c = 0;;) {
-                    int m = c;
-                    const int a = 2 * c + 1, b = 2 * c + 2;
-                    if (a < k && heap[a] > heap[m])
-                        m = a;
-                    if (b < k && heap[b] > heap[m])
-                        m = b;
-                    if (m == c)
-                        break;
-                    const float tmp = heap[c];
-                    heap[c] = heap[m];
-                    heap[m] = tmp;
-                    c = m;
-                }
-            }
-        }
+        for (int p = t->start[node]; p < t->end[node]; p++)
+            if (t->idx[p] != i)
+                nheap_push(heap, box_sqdist(t, q, t->xt + (size_t)p * t->d), t->idx[p]);
     }
-    return heap[0];
+    return heap->dist[0];
 }
 
 static int cmp_float_desc(const void *a, const void *b)
@@ -287,16 +252,24 @@ StatusCode dbscan_kdistance(const float *x, int n, int d, int k, float *dist, St
     if ((rc = box_build(&t, x, n, d, st)) != TK_OK)
         return rc;
     const int n_threads = threads_max();
-    float *heaps = malloc((size_t)n_threads * k * sizeof *heaps);
-    if (!heaps) {
+    double *heap_dist = malloc((size_t)n_threads * k * sizeof *heap_dist);
+    int *heap_idx = malloc((size_t)n_threads * k * sizeof *heap_idx);
+    if (!heap_dist || !heap_idx) {
+        free(heap_dist);
+        free(heap_idx);
         box_free(&t);
         return status_fail(st, TK_ENOMEM, "k-distance: cannot allocate %d x %d", n_threads, k);
     }
 #pragma omp parallel for schedule(dynamic, 64) num_threads(n_threads)
-    for (int i = 0; i < n; i++)
-        dist[i] = sqrtf(kth_nearest(&t, i, k, heaps + (size_t)omp_get_thread_num() * k));
+    for (int i = 0; i < n; i++) {
+        const size_t slot = (size_t)omp_get_thread_num() * k;
+        NeighbourHeap heap;
+        nheap_init(&heap, heap_dist + slot, heap_idx + slot, k);
+        dist[i] = sqrtf((float)kth_nearest(&t, i, &heap));
+    }
     qsort(dist, (size_t)n, sizeof *dist, cmp_float_desc);
-    free(heaps);
+    free(heap_dist);
+    free(heap_idx);
     box_free(&t);
     return TK_OK;
 }

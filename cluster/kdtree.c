@@ -305,6 +305,27 @@ static void search(const KdFlat *f, const double *q, BlockKernel kernel, Neighbo
     }
 }
 
+/* Leaf rows against the best so far (exact double sums, ties to the lowest row). */
+static void scan_leaf(const KdFlat *f, int id, const double *q, double *bd, int *bi)
+{
+    const int d = f->d;
+    const KdRec *rec = (const KdRec *)(f->recs + (size_t)id * f->stride);
+    const double *blk = f->blocks + (size_t)rec->leaf_off * 4 * d;
+    const int *rowid = f->index + rec->begin;
+    for (int i = 0; i < rec->rows; i++) {
+        const double *b = blk + (size_t)(i / 4) * 4 * d + i % 4;
+        double s = 0;
+        for (int j = 0; j < d; j++) {
+            const double diff = b[4 * j] - q[j];
+            s += diff * diff;
+        }
+        if (s < *bd || (s == *bd && rowid[i] < *bi)) {
+            *bd = s;
+            *bi = rowid[i];
+        }
+    }
+}
+
 void kd_nearest1_scalar(const KdFlat *f, const double *q, double *best, int *best_i)
 {
     const int d = f->d, pd = f->pd;
@@ -316,20 +337,7 @@ void kd_nearest1_scalar(const KdFlat *f, const double *q, double *best, int *bes
     for (;;) {
         const KdRec *rec = (const KdRec *)(f->recs + (size_t)id * f->stride);
         if (rec->right < 0) {
-            const double *blk = f->blocks + (size_t)rec->leaf_off * 4 * d;
-            const int *rowid = f->index + rec->begin;
-            for (int i = 0; i < rec->rows; i++) {
-                const double *b = blk + (size_t)(i / 4) * 4 * d + i % 4;
-                double s = 0;
-                for (int j = 0; j < d; j++) {
-                    const double diff = b[4 * j] - q[j];
-                    s += diff * diff;
-                }
-                if (s < bd || (s == bd && rowid[i] < bi)) {
-                    bd = s;
-                    bi = rowid[i];
-                }
-            }
+            scan_leaf(f, id, q, &bd, &bi);
         } else {
             const float *box = (const float *)(rec + 1);
             const double dist[2] = {box_distance(box, box + pd, q, d),
@@ -354,27 +362,6 @@ void kd_nearest1_scalar(const KdFlat *f, const double *q, double *best, int *bes
     }
     *best = bd;
     *best_i = bi;
-}
-
-/* Leaf rows against the best so far (exact double sums, ties to the lowest row). */
-static void scan_leaf(const KdFlat *f, int id, const double *q, double *bd, int *bi)
-{
-    const int d = f->d;
-    const KdRec *rec = (const KdRec *)(f->recs + (size_t)id * f->stride);
-    const double *blk = f->blocks + (size_t)rec->leaf_off * 4 * d;
-    const int *rowid = f->index + rec->begin;
-    for (int i = 0; i < rec->rows; i++) {
-        const double *b = blk + (size_t)(i / 4) * 4 * d + i % 4;
-        double s = 0;
-        for (int j = 0; j < d; j++) {
-            const double diff = b[4 * j] - q[j];
-            s += diff * diff;
-        }
-        if (s < *bd || (s == *bd && rowid[i] < *bi)) {
-            *bd = s;
-            *bi = rowid[i];
-        }
-    }
 }
 
 void kd_leafscan1_scalar(const KdFlat *f, const double *q, double *best, int *best_i)

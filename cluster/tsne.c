@@ -303,6 +303,23 @@ void tsne_attract_scalar(const float *y, int i, const int *col, const float *val
     force[1] = ay[0];
 }
 
+/* Both gradients leave per-row attraction, repulsion, Z and KL parts; the rows are summed in
+ * row order (not by the threads that filled them) so any thread count gives the same bits. */
+static void gradient_combine(const Objective *o, float exaggeration, int compute_error,
+                             float *grad, double *error)
+{
+    const int n = o->n;
+    double sum_q = 0, kl = 0;
+    for (int i = 0; i < n; i++) {
+        sum_q += o->row_q[i];
+        kl += o->row_err[i];
+    }
+    for (int c = 0; c < 2 * n; c++)
+        grad[c] = (float)(4.0 * (o->attract[c] - o->repel[c] / sum_q));
+    if (compute_error)
+        *error = kl + exaggeration * o->p_sum * log(sum_q);
+}
+
 /* grad (2n) and, when compute_error, *error = KL(P || Q) as sklearn's _kl_divergence_bh:
  * sum over P's entries of p log(max(p, FLT_MIN) / q), q = num / Z, taken as
  * sum p log(max(p, FLT_MIN) / num) + log(Z) sum p so that one pass over the points (one OpenMP
@@ -357,15 +374,7 @@ static StatusCode gradient_bh(Objective *o, const float *y, float exaggeration,
             o->row_err[i] = err;
         }
     }
-    double sum_q = 0, kl = 0;
-    for (int i = 0; i < n; i++) {
-        sum_q += o->row_q[i];
-        kl += o->row_err[i];
-    }
-    for (int c = 0; c < 2 * n; c++)
-        grad[c] = (float)(4.0 * (o->attract[c] - o->repel[c] / sum_q));
-    if (compute_error)
-        *error = kl + exaggeration * o->p_sum * log(sum_q);
+    gradient_combine(o, exaggeration, compute_error, grad, error);
     return TK_OK;
 }
 
@@ -403,15 +412,7 @@ static void gradient_exact(Objective *o, const float *y, float exaggeration, int
         o->row_q[i] = rq;
         o->row_err[i] = err;
     }
-    double sum_q = 0, kl = 0;
-    for (int i = 0; i < n; i++) {
-        sum_q += o->row_q[i];
-        kl += o->row_err[i];
-    }
-    for (int c = 0; c < 2 * n; c++)
-        grad[c] = (float)(4.0 * (o->attract[c] - o->repel[c] / sum_q));
-    if (compute_error)
-        *error = kl + exaggeration * o->p_sum * log(sum_q);
+    gradient_combine(o, exaggeration, compute_error, grad, error);
 }
 
 /* ---------------------------------------------------------------- optimisation */
