@@ -186,17 +186,13 @@ static void pointwise_dense(SimdLevel level, const ConvGeom *g, const float *in,
         const int p_lo = (int)(t / panels) * block, n0 = (int)(t % panels) * POINTWISE_NR;
         const int p_hi = P - p_lo < block ? P : p_lo + block;
         const int cols = N - n0 < POINTWISE_NR ? N - n0 : POINTWISE_NR;
-        const int tile = POINTWISE_TILE_ROWS(cols);
-        for (int p0 = p_lo; p0 < p_hi; p0 += tile) {
-            int rows = p_hi - p0 < tile ? p_hi - p0 : tile;
-            const float *x = in + (size_t)p0 * K;
-            const float *r = residual ? residual + (size_t)p0 * N : NULL;
-            float *o = out + (size_t)p0 * N;
-            if (avx2)
-                pointwise_block_avx2(x, pw, r, o, g->relu6, rows, n0, cols);
-            else
-                pointwise_block(x, pw, r, o, g->relu6, rows, n0, cols);
-        }
+        const float *x = in + (size_t)p_lo * K;
+        const float *r = residual ? residual + (size_t)p_lo * N : NULL;
+        float *o = out + (size_t)p_lo * N;
+        if (avx2)
+            pointwise_block_avx2(x, pw, r, o, g->relu6, p_hi - p_lo, n0, cols);
+        else
+            pointwise_block(x, pw, r, o, g->relu6, p_hi - p_lo, n0, cols);
     }
 }
 

@@ -130,9 +130,9 @@ void dwconv_row_avx2(const ConvGeom *g, const float *in, const float *w, const f
  * accumulators keep 12, 12 and 8 chains of multiply-adds in flight (4 x 8 would leave the
  * FMA units waiting on the latency). */
 #define POINTWISE_TILE_ROWS(ncols) ((ncols) > 16 ? 4 : (ncols) > 8 ? 6 : 8)
-/* Rows x ncols block (rows <= POINTWISE_TILE_ROWS(ncols), ncols <= POINTWISE_NR) of a dense
- * packed 1x1 convolution: out[r][n0 + j] for the input rows in[r][0..K), the panel at n0;
- * bias, residual and activation fused. */
+/* Rows x ncols block (ncols <= POINTWISE_NR) of a dense packed 1x1 convolution, in
+ * micro-tiles of POINTWISE_TILE_ROWS(ncols) rows: out[r][n0 + j] for the input rows
+ * in[r][0..K), the panel at n0; bias, residual and activation fused. */
 void pointwise_block_avx2(const float *in, const PointwiseWeights *pw, const float *res,
                           float *out, int relu6, int rows, int n0, int ncols);
 /* Sparse: output channels [n0, n1) (n1 - n0 <= POINTWISE_SPARSE_GROUP) of `rows`

@@ -105,6 +105,18 @@ INLINE void pointwise_tile(const int MR, const int NV, const float *in, int K,
         }
 }
 
+/* `rows` pixels in tiles of MR (a last, shorter tile through the switch below), so that the
+ * shape is dispatched once per block and panel rather than once per tile: with K = 16 a tile
+ * is only ~100 cycles of multiply-adds. */
+INLINE void pointwise_rows(const int MR, const int NV, const float *in, int K,
+                           const float *panel, int N, const float *bias, const float *res,
+                           float *out, int relu6, int last, int rows)
+{
+    for (int r = 0; r + MR <= rows; r += MR)
+        pointwise_tile(MR, NV, in + (size_t)r * K, K, panel, N, bias,
+                       res ? res + (size_t)r * N : NULL, out + (size_t)r * N, relu6, last);
+}
+
 #define POINTWISE_CASE(mr, nv)                                                              \
     case (mr) * 4 + (nv):                                                                   \
         pointwise_tile(mr, nv, in, K, panel, N, bias, res, out, relu6, last);               \
@@ -118,14 +130,23 @@ void pointwise_block_avx2(const float *in, const PointwiseWeights *pw, const flo
     const float *panel = pw->panels + (size_t)n0 * K, *bias = pw->bias + n0;
     out += n0;
     res = res ? res + n0 : NULL;
-    switch (rows * 4 + nv) {
+    const int tile = POINTWISE_TILE_ROWS(ncols), full = rows / tile * tile;
+    if (nv == 3)
+        pointwise_rows(4, 3, in, K, panel, N, bias, res, out, relu6, last, full);
+    else if (nv == 2)
+        pointwise_rows(6, 2, in, K, panel, N, bias, res, out, relu6, last, full);
+    else
+        pointwise_rows(8, 1, in, K, panel, N, bias, res, out, relu6, last, full);
+    in += (size_t)full * K;
+    out += (size_t)full * N;
+    res = res ? res + (size_t)full * N : NULL;
+    switch ((rows - full) * 4 + nv) {
         POINTWISE_CASE(1, 1) POINTWISE_CASE(1, 2) POINTWISE_CASE(1, 3)
         POINTWISE_CASE(2, 1) POINTWISE_CASE(2, 2) POINTWISE_CASE(2, 3)
         POINTWISE_CASE(3, 1) POINTWISE_CASE(3, 2) POINTWISE_CASE(3, 3)
-        POINTWISE_CASE(4, 1) POINTWISE_CASE(4, 2) POINTWISE_CASE(4, 3)
+        POINTWISE_CASE(4, 1) POINTWISE_CASE(4, 2)
         POINTWISE_CASE(5, 1) POINTWISE_CASE(5, 2)
-        POINTWISE_CASE(6, 1) POINTWISE_CASE(6, 2)
-        POINTWISE_CASE(7, 1) POINTWISE_CASE(8, 1)
+        POINTWISE_CASE(6, 1) POINTWISE_CASE(7, 1)
     default:
         break;
     }
@@ -497,43 +518,89 @@ INLINE void dw_group(const int PX, const ConvGeom *g, const float *in, const flo
     }
 }
 
-/* The same for stride 1 and a KW-wide kernel, full 8-channel blocks: each input column is
- * loaded once and given to every pixel whose window holds it (KW + PX - 1 loads a row
- * instead of PX * KW). The taps of a pixel still add in kernel order, as in dw_group. */
-INLINE void dw_group_s1(const int PX, const int KW, const ConvGeom *g, const float *in,
-                        const float *w, const float *bias, float *out, int y, int x, int k,
-                        int ky0, int ky1)
+static const float dw_zeros[16] __attribute__((aligned(32)));
+
+/* Output pixels x .. x+PX-1 of one row, NB (1 or 2) full blocks of 8 channels from k, a
+ * KW-wide kernel at stride S (all compile-time): each input column of the group's span is
+ * loaded once and given to every pixel whose window holds it ((PX - 1) * S + KW loads a
+ * kernel row instead of PX * KW). With EDGE, some columns are outside the image (the border
+ * pixels run as a group too, not one by one). The taps of a pixel add in kernel order from
+ * the bias, as in the scalar twin, which skips the taps outside: the sums are the same (up to
+ * the sign of a zero). */
+INLINE void dw_span(const int PX, const int NB, const int KW, const int S, const int EDGE,
+                    const ConvGeom *g, const float *in, const float *w, const float *bias,
+                    float *out, int y, int x, int k, int ky0, int ky1)
 {
-    const int c = g->oc;
-    __m256 acc[8];
-    const __m256 b = _mm256_loadu_ps(bias + k);
+    const int c = g->oc, iw = g->iw;
+    __m256 acc[2][8];
+#pragma GCC unroll 2
+    for (int b = 0; b < NB; b++) {
+        const __m256 bv = _mm256_loadu_ps(bias + k + 8 * b);
 #pragma GCC unroll 8
-    for (int j = 0; j < PX; j++)
-        acc[j] = b;
-    const int ix0 = x - g->pad_left;
+        for (int j = 0; j < PX; j++)
+            acc[b][j] = bv;
+    }
+    const int ix0 = x * S - g->pad_left;
     for (int ky = ky0; ky < ky1; ky++) {
-        const float *ip = in + ((size_t)(y - g->pad_top + ky) * g->iw + ix0) * c + k;
+        const float *row = in + (size_t)(y * S - g->pad_top + ky) * iw * c + k;
         const float *wp = w + (size_t)ky * KW * c + k;
-        __m256 wv[5];
+        __m256 wv[2][5];
+#pragma GCC unroll 2
+        for (int b = 0; b < NB; b++)
 #pragma GCC unroll 5
-        for (int kx = 0; kx < KW; kx++)
-            wv[kx] = _mm256_loadu_ps(wp + (size_t)kx * c);
-        /* Pixel j takes column col = j + kx with weight kx; kx rises for every pixel. */
-#pragma GCC unroll 12
-        for (int col = 0; col < KW + PX - 1; col++) {
-            __m256 v = _mm256_loadu_ps(ip + (size_t)col * c);
+            for (int kx = 0; kx < KW; kx++)
+                wv[b][kx] = _mm256_loadu_ps(wp + (size_t)kx * c + 8 * b);
+        /* Pixel j takes column col = j * S + kx with weight kx; kx rises for every pixel. The
+         * address steps one column at a time in one register: the empty asm keeps the
+         * compiler from precomputing an offset per column outside the ky loop (up to 19,
+         * which spill). With EDGE, a column outside the image is read from a block of zeros
+         * (a select rather than a branch, so that a border group runs the same straight-line
+         * code as the others); its products add zeros. */
+        const float *p = EDGE ? row : row + (ptrdiff_t)ix0 * c;
+#pragma GCC unroll 24
+        for (int col = 0; col < (PX - 1) * S + KW; col++) {
+            const float *src;
+            if (EDGE) {
+                const int ix = ix0 + col;
+                src = (unsigned)ix < (unsigned)iw ? p + (ptrdiff_t)ix * c : dw_zeros;
+            } else {
+                src = p;
+                p += c;
+                __asm__("" : "+r"(p));
+            }
+            __m256 v[2];
+#pragma GCC unroll 2
+            for (int b = 0; b < NB; b++)
+                v[b] = _mm256_loadu_ps(src + 8 * b);
 #pragma GCC unroll 8
             for (int j = PX - 1; j >= 0; j--) {
-                int kx = col - j;
+                const int kx = col - j * S;
                 if (kx >= 0 && kx < KW)
-                    acc[j] = _mm256_fmadd_ps(v, wv[kx], acc[j]);
+#pragma GCC unroll 2
+                    for (int b = 0; b < NB; b++)
+                        acc[b][j] = _mm256_fmadd_ps(v[b], wv[b][kx], acc[b][j]);
             }
         }
     }
     float *o = out + ((size_t)y * g->ow + x) * c + k;
+#pragma GCC unroll 2
+    for (int b = 0; b < NB; b++)
 #pragma GCC unroll 8
-    for (int j = 0; j < PX; j++)
-        _mm256_storeu_ps(o + (size_t)j * c, g->relu6 ? relu6_ps(acc[j]) : acc[j]);
+        for (int j = 0; j < PX; j++)
+            _mm256_storeu_ps(o + (size_t)j * c + 8 * b,
+                             g->relu6 ? relu6_ps(acc[b][j]) : acc[b][j]);
+}
+
+/* dw_span for PX pixels from x, with the column checks only when the span leaves the image. */
+INLINE void dw_span_at(const int PX, const int NB, const int KW, const int S, const ConvGeom *g,
+                       const float *in, const float *w, const float *bias, float *out, int y,
+                       int x, int k, int ky0, int ky1)
+{
+    const int ix0 = x * S - g->pad_left;
+    if (ix0 >= 0 && ix0 + (PX - 1) * S + KW <= g->iw)
+        dw_span(PX, NB, KW, S, 0, g, in, w, bias, out, y, x, k, ky0, ky1);
+    else
+        dw_span(PX, NB, KW, S, 1, g, in, w, bias, out, y, x, k, ky0, ky1);
 }
 
 /* One output pixel, NB blocks of 8 channels from k (the last masked unless full), only the
@@ -598,42 +665,62 @@ static void dw_pixel(const ConvGeom *g, const float *in, const float *w, const f
     }
 }
 
-/* PX pixels x 8 channels from k, every kernel column inside the image: the variant for the
- * stride, kernel width and whether the block is full. */
-INLINE void dw_group_any(const int PX, const ConvGeom *g, const float *in, const float *w,
-                         const float *bias, float *out, int y, int x, int k, int ky0, int ky1)
+/* A whole output row for a KW-wide kernel at stride S, full 8-channel blocks (the channels
+ * from c8 on, fewer than 8, are left to the caller): groups of 8 pixels, then 4, then single
+ * ones, every channel block of a group before the next group, so that the group's input
+ * lines are used whole while in L1 (block by block along the row measured up to 25 % slower:
+ * 128x128x64 stride 2, 32x32x192 5x5, 16x16x384 3x3; about even on 64x64x144 3x3). At
+ * stride 2 a column serves at most two pixels of eight, so few of the eight chains of
+ * multiply-adds advance together; 3x3 kernels on multiples of 16 channels therefore take 4
+ * pixels x 2 channel blocks (128x128x64: 33 -> 39 GFLOP/s; with 5x5 the 10 weight vectors
+ * spill and it is slower). */
+INLINE void dw_span_row(const int KW, const int S, const ConvGeom *g, const float *in,
+                        const float *w, const float *bias, float *out, int y, int ky0, int ky1,
+                        int c8)
 {
-    const int n = g->oc - k < 8 ? g->oc - k : 8;
-    if (n == 8 && g->sw == 1 && g->kw == 3)
-        dw_group_s1(PX, 3, g, in, w, bias, out, y, x, k, ky0, ky1);
-    else if (n == 8 && g->sw == 1 && g->kw == 5)
-        dw_group_s1(PX, 5, g, in, w, bias, out, y, x, k, ky0, ky1);
-    else if (n == 8)
-        dw_group(PX, g, in, w, bias, out, y, x, k, ky0, ky1, lane_mask(8), 1);
-    else
-        dw_group(PX, g, in, w, bias, out, y, x, k, ky0, ky1, lane_mask(n), 0);
+    const int ow = g->ow;
+    if (S == 2 && KW == 3 && c8 % 16 == 0) {
+        const int x4 = ow / 4 * 4;
+        for (int x = 0; x < x4; x += 4)
+            for (int k = 0; k < c8; k += 16)
+                dw_span_at(4, 2, KW, S, g, in, w, bias, out, y, x, k, ky0, ky1);
+        for (int x = x4; x < ow; x++)
+            for (int k = 0; k < c8; k += 8)
+                dw_span_at(1, 1, KW, S, g, in, w, bias, out, y, x, k, ky0, ky1);
+        return;
+    }
+    const int x8 = ow / 8 * 8, x4 = x8 + (ow - x8) / 4 * 4;
+    for (int x = 0; x < x8; x += 8)
+        for (int k = 0; k < c8; k += 8)
+            dw_span_at(8, 1, KW, S, g, in, w, bias, out, y, x, k, ky0, ky1);
+    for (int x = x8; x < x4; x += 4)
+        for (int k = 0; k < c8; k += 8)
+            dw_span_at(4, 1, KW, S, g, in, w, bias, out, y, x, k, ky0, ky1);
+    for (int x = x4; x < ow; x++)
+        for (int k = 0; k < c8; k += 8)
+            dw_span_at(1, 1, KW, S, g, in, w, bias, out, y, x, k, ky0, ky1);
 }
 
-/* The interior groups [x_lo, x_end) of one row for one full 8-channel block, stride 1, a
- * KW-wide kernel: the loop over the groups inside, so that what depends only on the row and
- * the block is set up once. */
-INLINE void dw_row_s1(const int KW, const ConvGeom *g, const float *in, const float *w,
-                      const float *bias, float *out, int y, int k, int ky0, int ky1, int x_lo,
-                      int x_mid, int x_end)
-{
-    int x = x_lo;
-    for (; x < x_mid; x += 8)
-        dw_group_s1(8, KW, g, in, w, bias, out, y, x, k, ky0, ky1);
-    for (; x < x_end; x += 4)
-        dw_group_s1(4, KW, g, in, w, bias, out, y, x, k, ky0, ky1);
-}
+/* One function per kernel width and stride, so that each is register-allocated on its own
+ * (inlined into one function, the spans' column offsets spill). */
+#define DW_SPAN_ROW_FN(KW, S)                                                                 \
+    static __attribute__((noinline)) void dw_span_row_##KW##_##S(                            \
+        const ConvGeom *g, const float *in, const float *w, const float *bias, float *out,    \
+        int y, int ky0, int ky1, int c8)                                                      \
+    {                                                                                         \
+        const ConvGeom local = *g; /* see dwconv_row_avx2 */                                  \
+        dw_span_row(KW, S, &local, in, w, bias, out, y, ky0, ky1, c8);                        \
+    }
+DW_SPAN_ROW_FN(3, 1)
+DW_SPAN_ROW_FN(3, 2)
+DW_SPAN_ROW_FN(5, 1)
+DW_SPAN_ROW_FN(5, 2)
 
-/* One output row of a depthwise convolution: groups of eight (then four) pixels whose kernel
- * columns are all inside the image, single pixels (all their channels at once) at the
- * borders. Stride 1 with 3x3 or 5x5 kernels runs channel block by channel block along the
- * row when an input row is short or has many channel blocks to share the setup; otherwise
- * (e.g. 128 x 24, 128 x 32: 15-30 % slower along the row, measured) every channel block of a
- * group is taken before the next group. */
+/* One output row of a depthwise convolution. 3x3 and 5x5 kernels at stride 1 or 2 (every
+ * depthwise layer of the BlazePose models) run as spans of pixels per 8-channel block, a last
+ * block of fewer channels masked pixel group by pixel group; other kernels in groups of eight
+ * (then four) pixels whose kernel columns are all inside the image and single pixels (all
+ * their channels at once) at the borders. */
 void dwconv_row_avx2(const ConvGeom *geom, const float *in, const float *w, const float *bias,
                      float *out, int y)
 {
@@ -647,31 +734,40 @@ void dwconv_row_avx2(const ConvGeom *geom, const float *in, const float *w, cons
     interior_columns(g, &x_lo, &x_hi);
     const int x_mid = x_lo + (x_hi - x_lo) / 8 * 8;
     const int x_end = x_mid + (x_hi - x_mid) / 4 * 4;
+    const int spans = (g->kw == 3 || g->kw == 5) && (g->sw == 1 || g->sw == 2) && g->sh == g->sw;
+    if (spans) {
+        const int c8 = c / 8 * 8;
+        if (g->kw == 3 && g->sw == 1)
+            dw_span_row_3_1(g, in, w, bias, out, y, ky0, ky1, c8);
+        else if (g->kw == 3)
+            dw_span_row_3_2(g, in, w, bias, out, y, ky0, ky1, c8);
+        else if (g->sw == 1)
+            dw_span_row_5_1(g, in, w, bias, out, y, ky0, ky1, c8);
+        else
+            dw_span_row_5_2(g, in, w, bias, out, y, ky0, ky1, c8);
+        if (c8 == c)
+            return;
+        const __m256i mask = lane_mask(c - c8);
+        for (int x = 0; x < g->ow; x++)
+            if (x >= x_lo && x + 8 <= x_mid) {
+                dw_group(8, g, in, w, bias, out, y, x, c8, ky0, ky1, mask, 0);
+                x += 7;
+            } else {
+                dw_one(1, g, in, w, bias, out, y, x, c8, ky0, ky1, mask, 0);
+            }
+        return;
+    }
     for (int x = 0; x < x_lo; x++)
         dw_pixel(g, in, w, bias, out, y, x, ky0, ky1);
-    const int along_row = (size_t)g->iw * c * sizeof(float) <= 8704 || c >= 64;
-    if (g->sw == 1 && (g->kw == 3 || g->kw == 5) && along_row) {
-        int k = 0;
-        for (; k + 8 <= c; k += 8)
-            if (g->kw == 3)
-                dw_row_s1(3, g, in, w, bias, out, y, k, ky0, ky1, x_lo, x_mid, x_end);
-            else
-                dw_row_s1(5, g, in, w, bias, out, y, k, ky0, ky1, x_lo, x_mid, x_end);
-        if (k < c) {
-            const __m256i mask = lane_mask(c - k);
-            for (int x = x_lo; x < x_mid; x += 8)
-                dw_group(8, g, in, w, bias, out, y, x, k, ky0, ky1, mask, 0);
-            for (int x = x_mid; x < x_end; x += 4)
-                dw_group(4, g, in, w, bias, out, y, x, k, ky0, ky1, mask, 0);
-        }
-    } else {
-        for (int x = x_lo; x < x_mid; x += 8)
-            for (int k = 0; k < c; k += 8)
-                dw_group_any(8, g, in, w, bias, out, y, x, k, ky0, ky1);
-        for (int x = x_mid; x < x_end; x += 4)
-            for (int k = 0; k < c; k += 8)
-                dw_group_any(4, g, in, w, bias, out, y, x, k, ky0, ky1);
-    }
+    const __m256i all = lane_mask(8);
+    for (int x = x_lo; x < x_mid; x += 8)
+        for (int k = 0; k < c; k += 8)
+            dw_group(8, g, in, w, bias, out, y, x, k, ky0, ky1,
+                     c - k < 8 ? lane_mask(c - k) : all, c - k >= 8);
+    for (int x = x_mid; x < x_end; x += 4)
+        for (int k = 0; k < c; k += 8)
+            dw_group(4, g, in, w, bias, out, y, x, k, ky0, ky1,
+                     c - k < 8 ? lane_mask(c - k) : all, c - k >= 8);
     for (int x = x_end; x < g->ow; x++)
         dw_pixel(g, in, w, bias, out, y, x, ky0, ky1);
 }

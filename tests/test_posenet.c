@@ -70,6 +70,7 @@ Test(posenet, conv2d_matches_reference)
         {6, 5, 8, 1, 3, 1, 1, 0, 0},     /* segmentation head: one output channel */
         {2, 2, 17, 11, 2, 1, 0, 0, 0},   /* landmark heads: 2x2 VALID to 1x1 */
         {8, 8, 6, 44, 3, 1, 1, 1, 1},    /* 44 = 32 + 8 + 4 output channels */
+        {30, 29, 3, 37, 3, 2, 1, 0, 1},  /* SAME, 24 + 13 channels, residual */
     };
     SimdLevel levels[2];
     int nl = n_levels(levels);
@@ -204,6 +205,13 @@ Test(posenet, dwconv_matches_reference)
         {20, 21, 24, 24, 3, 1, 1, 1, 0}, {7, 23, 13, 13, 5, 1, 1, 0, 0},
         {9, 18, 72, 72, 5, 1, 1, 1, 0},  {6, 100, 24, 24, 3, 1, 1, 1, 0},
         {12, 40, 20, 20, 3, 2, 1, 0, 0},
+        /* spans of 8, 4 and 1 pixels, border columns inside a span: 5x5 stride 2 on 17 output
+         * columns, a whole 8-wide row in one span, VALID, two output columns, 16 + 5 channels;
+         * 3x3 stride 2 on multiples of 16 channels (two blocks a span), SAME and VALID */
+        {17, 33, 24, 24, 5, 2, 1, 1, 0}, {8, 8, 64, 64, 5, 1, 1, 1, 0},
+        {6, 20, 16, 16, 3, 1, 0, 0, 0},  {5, 4, 32, 32, 3, 2, 1, 1, 0},
+        {23, 24, 21, 21, 5, 2, 1, 0, 0}, {19, 18, 32, 32, 3, 2, 1, 1, 0},
+        {15, 17, 48, 48, 3, 2, 0, 0, 0},
     };
     SimdLevel levels[2];
     int nl = n_levels(levels);
