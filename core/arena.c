@@ -5,8 +5,10 @@
  * cannot drift apart because they are the same code. */
 #include "core.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static size_t align_up(size_t n) { return (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1); }
 
@@ -19,6 +21,16 @@ StatusCode arena_init(Arena *a, size_t capacity, Status *st)
     if (!a->base)
         return status_fail(st, TK_ENOMEM, "arena: cannot allocate %zu bytes", capacity);
     a->capacity = align_up(capacity);
+#ifdef MADV_HUGEPAGE
+    /* A planned arena is walked in full by every step (28 MB for SeqAE training): 2 MiB pages
+     * spare the TLB misses of 4 KiB ones (2-3 % of a training step, measured). Advice only:
+     * the kernel may ignore it, and failure changes nothing. */
+    if (a->capacity >= ((size_t)4 << 20)) {
+        const uintptr_t page = 4096, first = ((uintptr_t)a->base + page - 1) & ~(page - 1);
+        const uintptr_t end = ((uintptr_t)a->base + a->capacity) & ~(page - 1);
+        madvise((void *)first, end - first, MADV_HUGEPAGE);
+    }
+#endif
     return TK_OK;
 }
 

@@ -82,13 +82,20 @@ pack_panels(const float *restrict src, ptrdiff_t stride_across, ptrdiff_t stride
 
     const int tail = count - full_panels * width;
     if (tail > 0) {
+        /* The padded last panel: copy, then zeros, without a test per element (weight
+         * gradients of 128 or 66 rows pack such a panel thousands of steps deep). */
         const float *block = src + (ptrdiff_t)full_panels * width * stride_across;
         float *panel = dst + full_panels * panel_size;
-        for (int p = 0; p < depth; p++)
-            for (int r = 0; r < width; r++)
-                panel[(ptrdiff_t)p * width + r] =
-                    r < tail ? block[(ptrdiff_t)r * stride_across + (ptrdiff_t)p * stride_depth]
-                             : 0.0f;
+        for (int p = 0; p < depth; p++) {
+            float *out = panel + (ptrdiff_t)p * width;
+            const float *in = block + (ptrdiff_t)p * stride_depth;
+            if (stride_across == 1)
+                memcpy(out, in, (size_t)tail * sizeof(float));
+            else
+                for (int r = 0; r < tail; r++)
+                    out[r] = in[(ptrdiff_t)r * stride_across];
+            memset(out + tail, 0, (size_t)(width - tail) * sizeof(float));
+        }
     }
 }
 
@@ -154,7 +161,10 @@ typedef struct {
     int ldb;
     float *C;
     int ldc;
+    int c_transposed; /* the product computed is C^T = op(B)^T op(A)^T, see gemm_transposes_c */
 } GemmOperands;
+
+static GemmTrans flip(GemmTrans t) { return t == GEMM_N ? GEMM_T : GEMM_N; }
 
 /* Rows [row0, row0+rows) x depth [p0, p0+depth) of op(A), packed. */
 static void pack_a_block(const GemmLevel *lv, const GemmOperands *g, int row0, int rows, int p0,
@@ -232,9 +242,41 @@ static int depth_block(int k, int kc_max)
     return (k + blocks - 1) / blocks;
 }
 
+/* One tile of a transposed product: the kernel writes it whole to a local buffer, and it goes
+ * to C with rows and columns exchanged, ct[j*ldc + i] = alpha * tile[i][j] + beta * ct[...].
+ * With alpha = 1 and beta 0 or 1 (all the library's calls) that is the kernel's own arithmetic,
+ * so the orientation does not change a bit. */
+static void transposed_tile(const GemmLevel *lv, int kc, const float *a_panel,
+                            const float *b_panel, float alpha, float beta, float *ct,
+                            ptrdiff_t ldc, int rows, int cols)
+{
+    _Alignas(64) float tile[GEMM_AVX512_MR * GEMM_AVX512_NR];
+    lv->kernel(kc, a_panel, b_panel, 1.0f, 0.0f, tile, lv->nr, lv->mr, lv->nr);
+    for (int j = 0; j < cols; j++) {
+        float *c_row = ct + (ptrdiff_t)j * ldc;
+        for (int i = 0; i < rows; i++) {
+            const float t = tile[i * lv->nr + j];
+            c_row[i] = beta == 0.0f   ? alpha * t
+                       : beta == 1.0f ? alpha * t + c_row[i]
+                                      : alpha * t + beta * c_row[i];
+        }
+    }
+}
+
+/* Rows [row0, row0+rows) x columns [col0, col0+cols) of the product, on one thread. Reading
+ * the operands in place instead of packing them was tried for the weight gradients (A^T B,
+ * whose k steps are rows of the stored matrices): slower, because rows 256-512 bytes apart
+ * fall into a few L1 sets. */
 static void gemm_region(const GemmLevel *lv, const GemmOperands *g, int row0, int rows,
                         int col0, int cols)
 {
+    if (!thread_buffers_ready() && g->c_transposed) {
+        /* The region in the caller's orientation: rows and columns exchanged. */
+        const GemmOperands caller = {flip(g->tb), flip(g->ta), g->k, g->alpha, g->beta, g->B,
+                                     g->ldb, g->A, g->lda, g->C, g->ldc, 0};
+        gemm_region(lv, &caller, col0, cols, row0, rows);
+        return;
+    }
     if (!thread_buffers_ready()) {
         /* sgemm cannot fail: without buffers, fall back to the reference loops. */
         const float *A = g->A + (g->ta == GEMM_N ? (ptrdiff_t)row0 * g->lda : row0);
@@ -263,9 +305,16 @@ static void gemm_region(const GemmLevel *lv, const GemmOperands *g, int row0, in
                     float *c_col = g->C + (ptrdiff_t)(row0 + ic) * g->ldc + col0 + jc + jr;
                     for (int ir = 0; ir < mc; ir += lv->mr) {
                         const int tile_rows = mc - ir < lv->mr ? mc - ir : lv->mr;
-                        lv->kernel(kc, packed_a + (ptrdiff_t)ir * kc, b_panel, g->alpha, beta,
-                                   c_col + (ptrdiff_t)ir * g->ldc, g->ldc, tile_rows,
-                                   tile_cols);
+                        if (g->c_transposed)
+                            transposed_tile(lv, kc, packed_a + (ptrdiff_t)ir * kc, b_panel,
+                                            g->alpha, beta,
+                                            g->C + (ptrdiff_t)(col0 + jc + jr) * g->ldc +
+                                                row0 + ic + ir,
+                                            g->ldc, tile_rows, tile_cols);
+                        else
+                            lv->kernel(kc, packed_a + (ptrdiff_t)ir * kc, b_panel, g->alpha,
+                                       beta, c_col + (ptrdiff_t)ir * g->ldc, g->ldc, tile_rows,
+                                       tile_cols);
                     }
                 }
             }
@@ -356,6 +405,18 @@ static void scale_c(int m, int n, float beta, float *C, int ldc)
 
 /* ---------------------------------------------------------------- public */
 
+/* Tiles of mr x nr cover C padded to whole tiles; when C^T = op(B)^T op(A)^T pads clearly less
+ * (a 128 x 66 weight gradient: 132 x 80 against 66 x 128, a fifth less arithmetic for AVX2's
+ * 6 x 16) the driver computes that instead. Its tiles reach C through a buffer, a cost the
+ * depth has to amortise, hence the k bound (at k = 64 the copy ate the gain). A function of
+ * the shape and the level only, so results stay the same for any thread count. */
+int gemm_transposes_c(int mr, int nr, int m, int n, int k)
+{
+    const double padded = (double)((m + mr - 1) / mr * mr) * ((n + nr - 1) / nr * nr);
+    const double padded_t = (double)((n + mr - 1) / mr * mr) * ((m + nr - 1) / nr * nr);
+    return k >= 256 && padded_t < 0.9 * padded;
+}
+
 void sgemm_ex(SimdLevel level, int threads, GemmTrans ta, GemmTrans tb, int m, int n, int k,
               float alpha, const float *A, int lda, const float *B, int ldb, float beta,
               float *C, int ldc)
@@ -376,8 +437,14 @@ void sgemm_ex(SimdLevel level, int threads, GemmTrans ta, GemmTrans tb, int m, i
     if ((double)m * n * k < GEMM_PARALLEL_MIN_MACS)
         threads = 1;
 
-    const GemmOperands g = {ta, tb, k, alpha, beta, A, lda, B, ldb, C, ldc};
-    gemm_parallel(&gemm_levels[level], &g, m, n, threads);
+    const GemmLevel *lv = &gemm_levels[level];
+    if (gemm_transposes_c(lv->mr, lv->nr, m, n, k)) {
+        const GemmOperands g = {flip(tb), flip(ta), k, alpha, beta, B, ldb, A, lda, C, ldc, 1};
+        gemm_parallel(lv, &g, n, m, threads);
+    } else {
+        const GemmOperands g = {ta, tb, k, alpha, beta, A, lda, B, ldb, C, ldc, 0};
+        gemm_parallel(lv, &g, m, n, threads);
+    }
 }
 
 void sgemm(GemmTrans ta, GemmTrans tb, int m, int n, int k, float alpha, const float *A, int lda,

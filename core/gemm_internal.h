@@ -46,4 +46,8 @@ void gemm_pack_rows6_avx2(const float *src, ptrdiff_t ld, int panels, int depth,
 void gemm_kernel_avx512(int kc, const float *a_panel, const float *b_panel, float alpha,
                         float beta, float *c, ptrdiff_t ldc, int rows, int cols);
 
+/* 1 when the driver computes an m x n x k product as its transpose (gemm.c; exposed for
+ * tests/test_gemm.c to aim at both orientations). */
+int gemm_transposes_c(int mr, int nr, int m, int n, int k);
+
 #endif

@@ -14,14 +14,18 @@ void gru_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx
                      int ldy, int T, int x_steps, int B, int I, int H, int reverse)
 {
     const int G = 3 * H;
-    /* gates [T*B x 3H] = X W_ih^T + b_ih, with b_hh's r and z parts folded in (once for a
-     * constant input) */
-    const int rows = x_steps == 1 ? B : T * B;
-    sgemm(GEMM_N, GEMM_T, rows, G, I, 1.0f, x, ldx, w->w_ih, I, 0.0f, tape->gates, G);
-    for (int j = 0; j < G; j++) /* b_hn stays inside r ⊙ (W_hn h + b_hn) */
+    /* gates [T*B x 3H] = X W_ih^T; a constant input's [B x 3H] is projected once, into the
+     * block after the last step (see rnn_plan_tape), with its biases added there: b_ih, and b_hh's
+     * r and z parts (b_hn stays inside r ⊙ (W_hn h + b_hn)). */
+    float *proj = x_steps == 1 ? tape->gates + (size_t)T * B * G : NULL;
+    sgemm(GEMM_N, GEMM_T, proj ? B : T * B, G, I, 1.0f, x, ldx, w->w_ih, I, 0.0f,
+          proj ? proj : tape->gates, G);
+    for (int j = 0; j < G; j++)
         tape->bias[j] = j < 2 * H ? w->b_ih[j] + w->b_hh[j] : w->b_ih[j];
-    vec_add_bias(tape->gates, tape->bias, rows, G);
-    rnn_repeat_steps(tape->gates, T, x_steps, (size_t)B * G);
+    /* Otherwise each step adds the biases in its products, the first step here. */
+    vec_add_bias(proj ? proj : tape->gates + (size_t)step_time(0, T, reverse) * B * G,
+                 tape->bias, B, G);
+    const float *step_bias = proj ? NULL : tape->bias;
 
     transpose_weights(w->w_hh, G, H, tape->w_hh_t);
     for (int k = 0; k < T; k++) {
@@ -31,13 +35,20 @@ void gru_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ldx
         float *hn = tape->cell + (size_t)t * B * H;
         const float *hprev = tp >= 0 ? y + (size_t)tp * B * ldy : NULL;
         if (hprev) {
-            /* [r z] pre-activations += h_prev W_h[rz]^T;  hn = h_prev W_hn^T */
-            rnn_matmul(hprev, ldy, tape->w_hh_t, G, gt, G, B, H, 2 * H, 1);
-            rnn_matmul(hprev, ldy, tape->w_hh_t + 2 * H, G, hn, H, B, H, H, 0);
+            /* [r z] = proj + bias + h_prev W_h[rz]^T; n = proj + b_in (a product of depth 0,
+             * the input side only); hn = b_hn + h_prev W_hn^T */
+            const float *init = proj ? proj : gt;
+            rnn_matmul(hprev, ldy, tape->w_hh_t, G, init, G, step_bias, gt, G, B, H, 2 * H);
+            rnn_matmul(hprev, ldy, tape->w_hh_t, G, init + 2 * H, G,
+                       step_bias ? step_bias + 2 * H : NULL, gt + 2 * H, G, B, 0, H);
+            rnn_matmul(hprev, ldy, tape->w_hh_t + 2 * H, G, NULL, 0, w->b_hh + 2 * H, hn, H, B, H,
+                       H);
         } else {
+            if (proj)
+                memcpy(gt, proj, (size_t)B * G * sizeof(float));
             memset(hn, 0, (size_t)B * H * sizeof(float));
+            vec_add_bias(hn, w->b_hh + 2 * H, B, H);
         }
-        vec_add_bias(hn, w->b_hh + 2 * H, B, H);
         gru_cell_forward(gt, hn, hprev, y + (size_t)t * B * ldy, ldy, B, H);
     }
 }
@@ -59,7 +70,7 @@ void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, c
         gru_cell_backward(gt, hn, tp >= 0 ? y + (size_t)tp * B * ldy : NULL,
                           dy + (size_t)t * B * ldy, ldy, s->dh, dgx, dgh, s->dbias, B, H);
         if (tp >= 0) /* dh_prev += dgates_h [B x 3H] W_hh [3H x H] */
-            rnn_matmul(dgh, G, w->w_hh, H, s->dh, H, B, G, H, 1);
+            rnn_matmul(dgh, G, w->w_hh, H, s->dh, H, NULL, s->dh, H, B, G, H);
     }
     /* Bias gradients (summed by the cell kernel): b_ih gets [r z n] of the input side, b_hh
      * the same [r z] and its own n. */

@@ -13,13 +13,17 @@ void lstm_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ld
                       int ldy, int T, int x_steps, int B, int I, int H, int reverse)
 {
     const int G = 4 * H;
-    /* gates [T*B x 4H] = X [T*B x I] W_ih^T + b_ih + b_hh (once for a constant input) */
-    const int rows = x_steps == 1 ? B : T * B;
-    sgemm(GEMM_N, GEMM_T, rows, G, I, 1.0f, x, ldx, w->w_ih, I, 0.0f, tape->gates, G);
+    /* gates [T*B x 4H] = X [T*B x I] W_ih^T; a constant input's [B x 4H] is projected once,
+     * into the block after the last step (see rnn_plan_tape), with b_ih + b_hh added there. */
+    float *proj = x_steps == 1 ? tape->gates + (size_t)T * B * G : NULL;
+    sgemm(GEMM_N, GEMM_T, proj ? B : T * B, G, I, 1.0f, x, ldx, w->w_ih, I, 0.0f,
+          proj ? proj : tape->gates, G);
     for (int j = 0; j < G; j++)
         tape->bias[j] = w->b_ih[j] + w->b_hh[j];
-    vec_add_bias(tape->gates, tape->bias, rows, G);
-    rnn_repeat_steps(tape->gates, T, x_steps, (size_t)B * G);
+    /* Otherwise each step adds the biases in its product, the first step here. */
+    vec_add_bias(proj ? proj : tape->gates + (size_t)step_time(0, T, reverse) * B * G,
+                 tape->bias, B, G);
+    const float *step_bias = proj ? NULL : tape->bias;
 
     transpose_weights(w->w_hh, G, H, tape->w_hh_t);
     for (int k = 0; k < T; k++) {
@@ -28,8 +32,11 @@ void lstm_dir_forward(const RnnWeights *w, RnnTape *tape, const float *x, int ld
         float *gt = tape->gates + (size_t)t * B * G;
         float *ct = tape->cell + (size_t)t * B * H;
         float *tct = tape->aux + (size_t)t * B * H;
-        if (tp >= 0) /* gates [B x 4H] += h_prev [B x H] W_hh^T [H x 4H] */
-            rnn_matmul(y + (size_t)tp * B * ldy, ldy, tape->w_hh_t, G, gt, G, B, H, G, 1);
+        if (tp >= 0) /* gates [B x 4H] = proj + bias + h_prev [B x H] W_hh^T [H x 4H] */
+            rnn_matmul(y + (size_t)tp * B * ldy, ldy, tape->w_hh_t, G, proj ? proj : gt, G,
+                       step_bias, gt, G, B, H, G);
+        else if (proj)
+            memcpy(gt, proj, (size_t)B * G * sizeof(float));
         lstm_cell_forward(gt, tp >= 0 ? tape->cell + (size_t)tp * B * H : NULL, ct, tct,
                           y + (size_t)t * B * ldy, ldy, B, H);
     }
@@ -52,7 +59,7 @@ void lstm_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, 
                            tp >= 0 ? tape->cell + (size_t)tp * B * H : NULL,
                            dy + (size_t)t * B * ldy, ldy, s->dh, s->dc, dgt, s->dbias, B, H);
         if (tp >= 0) /* dh_prev [B x H] = dgates [B x 4H] W_hh [4H x H] */
-            rnn_matmul(dgt, G, w->w_hh, H, s->dh, H, B, G, H, 0);
+            rnn_matmul(dgt, G, w->w_hh, H, NULL, 0, NULL, s->dh, H, B, G, H);
     }
     /* Weight gradients over all steps at once: dW_hh += dG_t^T h_prev(t), dW_ih += dG^T X. */
     if (T > 1) {

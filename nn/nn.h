@@ -53,7 +53,9 @@ typedef struct {
 
 /* What one direction of one layer keeps from its forward pass for backward-through-time.
  * LSTM: gates = activated [i, f, g, o] [T, B, 4H], cell = c_t and aux = tanh(c_t) [T, B, H].
- * GRU:  gates = activated [r, z, n] [T, B, 3H], cell = W_hn h_{t-1} + b_hn [T, B, H]. */
+ * GRU:  gates = activated [r, z, n] [T, B, 3H], cell = W_hn h_{t-1} + b_hn [T, B, H].
+ * A constant input (the decoder's repeated latent, first layer) is projected once into one
+ * extra [B, G*H] block of gates after the T steps, which the step products start from. */
 typedef struct {
     float *gates, *cell, *aux;
     float *w_hh_t; /* [H x G*H] W_hh transposed once per forward pass, for the step products */

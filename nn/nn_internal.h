@@ -3,14 +3,18 @@
 #ifndef TAKT_NN_INTERNAL_H
 #define TAKT_NN_INTERNAL_H
 
-/* out[b][n] = (accumulate ? out[b][n] : 0) + sum_k h[b][k] w[k][n]; rows at strides ldh, ldw,
- * ldo. The AVX2 twin needs N % 8 == 0. */
-void rnn_matmul(const float *h, int ldh, const float *w, int ldw, float *out, int ldo, int B,
-                int K, int N, int accumulate);
-void rnn_matmul_scalar(const float *h, int ldh, const float *w, int ldw, float *out, int ldo,
-                       int B, int K, int N, int accumulate);
-void rnn_matmul_avx2(const float *h, int ldh, const float *w, int ldw, float *out, int ldo,
-                     int B, int K, int N, int accumulate);
+/* out[b][n] = ((init ? init[b][n] : 0) + (bias ? bias[n] : 0)) + sum_k h[b][k] w[k][n], the
+ * k terms added in order; rows at strides ldh, ldw, ldi, ldo; init may be out itself (in
+ * place). The bias joins the starting value while it is in registers (a separate pass over
+ * the step's gates costs a round trip through memory), and a starting value read from
+ * elsewhere spares copying a constant input's projection to every step. K may be 0. The AVX2
+ * twin needs N % 8 == 0. */
+void rnn_matmul(const float *h, int ldh, const float *w, int ldw, const float *init, int ldi,
+                const float *bias, float *out, int ldo, int B, int K, int N);
+void rnn_matmul_scalar(const float *h, int ldh, const float *w, int ldw, const float *init,
+                       int ldi, const float *bias, float *out, int ldo, int B, int K, int N);
+void rnn_matmul_avx2(const float *h, int ldh, const float *w, int ldw, const float *init,
+                     int ldi, const float *bias, float *out, int ldo, int B, int K, int N);
 
 /* The element-wise part of one recurrent step for B rows, fused (recurrent_cell.c); the AVX2
  * twins need H % 8 == 0 and are compared with the scalar ones by tests/test_nn_kernels.c.
@@ -78,12 +82,17 @@ double mse_sum_avx2(const float *pred, const float *target, size_t n, float scal
 /* wt [cols x rows] = w [rows x cols] transposed. */
 void transpose_weights(const float *w, int rows, int cols, float *wt);
 
-/* A constant input (x_steps == 1): copies the first step's block of `block` floats to the
- * other T-1 steps; nothing otherwise. */
-void rnn_repeat_steps(float *steps, int T, int x_steps, size_t block);
 /* A constant input: adds the T step blocks [B x G] of dgates into the first one and returns
  * B, the rows the input-side gradient products then use; otherwise returns T*B. */
 int rnn_sum_steps(float *dgates, int T, int x_steps, int B, int G);
+
+/* rnn_plan in two parts: the outputs and tape of one stack, then the backward scratch and
+ * layer gradients shared by n stacks whose backward passes run one after the other (each
+ * buffer sized for the largest need; the autoencoder's encoder and decoder share theirs, a
+ * smaller working set than one set each). rnn_plan_tape first, for every stack. */
+StatusCode rnn_plan_tape(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status *st);
+StatusCode rnn_plan_backward(const Rnn *const *rs, RnnBuffers *const *bs, int n, Arena *a,
+                             Status *st);
 
 /* arena_floats that turns exhaustion of a real arena into a status naming `who` (a measuring
  * arena always returns NULL, as planning expects). */

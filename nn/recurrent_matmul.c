@@ -7,15 +7,15 @@
 #include "nn.h"
 #include "nn_internal.h"
 
-void rnn_matmul_scalar(const float *h, int ldh, const float *w, int ldw, float *out, int ldo,
-                       int B, int K, int N, int accumulate)
+void rnn_matmul_scalar(const float *h, int ldh, const float *w, int ldw, const float *init,
+                       int ldi, const float *bias, float *out, int ldo, int B, int K, int N)
 {
     for (int b = 0; b < B; b++) {
         float *o = out + (size_t)b * ldo;
         const float *hb = h + (size_t)b * ldh;
-        if (!accumulate)
-            for (int n = 0; n < N; n++)
-                o[n] = 0.0f;
+        const float *ib = init ? init + (size_t)b * ldi : NULL;
+        for (int n = 0; n < N; n++)
+            o[n] = (ib ? ib[n] : 0.0f) + (bias ? bias[n] : 0.0f);
         for (int k = 0; k < K; k++) {
             const float hk = hb[k];
             const float *wk = w + (size_t)k * ldw;
@@ -32,11 +32,11 @@ void transpose_weights(const float *w, int rows, int cols, float *wt)
             wt[(size_t)c * rows + r] = w[(size_t)r * cols + c];
 }
 
-void rnn_matmul(const float *h, int ldh, const float *w, int ldw, float *out, int ldo, int B,
-                int K, int N, int accumulate)
+void rnn_matmul(const float *h, int ldh, const float *w, int ldw, const float *init, int ldi,
+                const float *bias, float *out, int ldo, int B, int K, int N)
 {
     if (simd_active() >= SIMD_AVX2 && N % 8 == 0)
-        rnn_matmul_avx2(h, ldh, w, ldw, out, ldo, B, K, N, accumulate);
+        rnn_matmul_avx2(h, ldh, w, ldw, init, ldi, bias, out, ldo, B, K, N);
     else
-        rnn_matmul_scalar(h, ldh, w, ldw, out, ldo, B, K, N, accumulate);
+        rnn_matmul_scalar(h, ldh, w, ldw, init, ldi, bias, out, ldo, B, K, N);
 }

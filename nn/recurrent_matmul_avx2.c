@@ -13,8 +13,12 @@
         __m256 acc[6][2];                                                                       \
         _Pragma("GCC unroll 6") for (int r = 0; r < (ROWS); r++)                                \
             _Pragma("GCC unroll 2") for (int v = 0; v < (VECS); v++)                            \
-                acc[r][v] = accumulate ? _mm256_loadu_ps(out + (size_t)(b + r) * ldo + n + 8 * v) \
-                                       : _mm256_setzero_ps();                                   \
+                acc[r][v] = init ? _mm256_loadu_ps(init + (size_t)(b + r) * ldi + n + 8 * v)    \
+                                 : _mm256_setzero_ps();                                         \
+        if (bias)                                                                               \
+            _Pragma("GCC unroll 6") for (int r = 0; r < (ROWS); r++)                            \
+                _Pragma("GCC unroll 2") for (int v = 0; v < (VECS); v++)                        \
+                    acc[r][v] = _mm256_add_ps(acc[r][v], _mm256_loadu_ps(bias + n + 8 * v));    \
         for (int k = 0; k < K; k++) {                                                           \
             __m256 wv[2];                                                                       \
             _Pragma("GCC unroll 2") for (int v = 0; v < (VECS); v++)                            \
@@ -39,8 +43,8 @@
             RNN_TILE(ROWS, 1);                                                                  \
     } while (0)
 
-void rnn_matmul_avx2(const float *h, int ldh, const float *w, int ldw, float *out, int ldo,
-                     int B, int K, int N, int accumulate)
+void rnn_matmul_avx2(const float *h, int ldh, const float *w, int ldw, const float *init,
+                     int ldi, const float *bias, float *out, int ldo, int B, int K, int N)
 {
     int b = 0;
     for (; b + 6 <= B; b += 6) {

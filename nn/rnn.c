@@ -50,7 +50,7 @@ size_t rnn_bind(Rnn *r, RnnKind kind, int input, int hidden, int layers, int dir
     return off;
 }
 
-StatusCode rnn_plan(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status *st)
+StatusCode rnn_plan_tape(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status *st)
 {
     if (T < 1 || B < 1 || r->layers < 1 || r->layers > RNN_MAX_LAYERS || r->dirs < 1 ||
         r->dirs > 2)
@@ -65,7 +65,9 @@ StatusCode rnn_plan(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status 
     for (int l = 0; l < r->layers && !rc; l++) {
         rc = arena_take(a, &b->out[l], out, "rnn", st);
         for (int d = 0; d < r->dirs && !rc; d++) {
-            rc = arena_take(a, &b->tape[l][d].gates, tb * G * H, "rnn", st);
+            /* a constant input's projection gets a block of its own after the T steps */
+            const size_t blocks = l == 0 && r->const_input ? tb + B : tb;
+            rc = arena_take(a, &b->tape[l][d].gates, blocks * G * H, "rnn", st);
             if (!rc)
                 rc = arena_take(a, &b->tape[l][d].cell, tb * H, "rnn", st);
             if (!rc && r->kind == RNN_LSTM)
@@ -76,21 +78,61 @@ StatusCode rnn_plan(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status 
                 rc = arena_take(a, &b->tape[l][d].bias, G * H, "rnn", st);
         }
     }
-    for (int d = 0; d < r->dirs && !rc; d++) {
-        RnnScratch *s = &b->scratch[d];
-        rc = arena_take(a, &s->dgates, tb * G * H, "rnn", st);
-        if (!rc && r->kind == RNN_GRU)
-            rc = arena_take(a, &s->dgates_h, tb * G * H, "rnn", st);
-        if (!rc)
-            rc = arena_take(a, &s->dh, (size_t)B * H, "rnn", st);
-        if (!rc && r->kind == RNN_LSTM)
-            rc = arena_take(a, &s->dc, (size_t)B * H, "rnn", st);
-        if (!rc) /* 4H for either kind, see RnnScratch */
-            rc = arena_take(a, &s->dbias, 4 * H, "rnn", st);
-    }
-    for (int i = 0; i < 2 && !rc && r->layers > 1; i++)
-        rc = arena_take(a, &b->dout[i], out, "rnn", st);
     return rc;
+}
+
+static size_t at_least(size_t v, size_t x) { return v > x ? v : x; }
+
+StatusCode rnn_plan_backward(const Rnn *const *rs, RnnBuffers *const *bs, int n, Arena *a,
+                             Status *st)
+{
+    /* The largest need of each buffer over the stacks (an LSTM's wider gates, a GRU's
+     * hidden-side gates, a deeper stack's layer gradients). */
+    size_t dgates = 0, dgates_h = 0, dh = 0, dc = 0, dbias = 0, dout = 0, dirs = 0, douts = 0;
+    for (int i = 0; i < n; i++) {
+        const Rnn *r = rs[i];
+        const size_t tb = (size_t)bs[i]->T * bs[i]->B, H = (size_t)r->hidden;
+        const size_t gh = (size_t)rnn_gate_count(r->kind) * H;
+        dgates = at_least(dgates, tb * gh);
+        if (r->kind == RNN_GRU)
+            dgates_h = at_least(dgates_h, tb * gh);
+        dh = at_least(dh, (size_t)bs[i]->B * H);
+        if (r->kind == RNN_LSTM)
+            dc = at_least(dc, (size_t)bs[i]->B * H);
+        dbias = at_least(dbias, 4 * H); /* 4H for either kind, see RnnScratch */
+        dout = at_least(dout, tb * r->dirs * H);
+        dirs = at_least(dirs, (size_t)r->dirs);
+        /* layer l's input gradient goes to dout[(layers-1-l) % 2] for l >= 1 */
+        douts = at_least(douts, r->layers - 1 < 2 ? (size_t)r->layers - 1 : 2);
+    }
+    RnnScratch scratch[2] = {{0}};
+    float *dout_bufs[2] = {NULL, NULL};
+    StatusCode rc = TK_OK;
+    for (size_t d = 0; d < dirs && !rc; d++) {
+        RnnScratch *s = &scratch[d];
+        rc = arena_take(a, &s->dgates, dgates, "rnn", st);
+        if (!rc && dgates_h)
+            rc = arena_take(a, &s->dgates_h, dgates_h, "rnn", st);
+        if (!rc)
+            rc = arena_take(a, &s->dh, dh, "rnn", st);
+        if (!rc && dc)
+            rc = arena_take(a, &s->dc, dc, "rnn", st);
+        if (!rc)
+            rc = arena_take(a, &s->dbias, dbias, "rnn", st);
+    }
+    for (size_t i = 0; i < douts && !rc; i++)
+        rc = arena_take(a, &dout_bufs[i], dout, "rnn", st);
+    for (int i = 0; i < n; i++) {
+        memcpy(bs[i]->scratch, scratch, sizeof scratch);
+        memcpy(bs[i]->dout, dout_bufs, sizeof dout_bufs);
+    }
+    return rc;
+}
+
+StatusCode rnn_plan(const Rnn *r, RnnBuffers *b, Arena *a, int T, int B, Status *st)
+{
+    StatusCode rc = rnn_plan_tape(r, b, a, T, B, st);
+    return rc ? rc : rnn_plan_backward(&r, &b, 1, a, st);
 }
 
 /* Below this many hidden values per direction (T*B*H) a layer takes less time than waking a
@@ -159,14 +201,6 @@ void rnn_backward(const Rnn *r, RnnBuffers *b, const float *x, const float *dy, 
                   r->w[l][d].w_ih, in_dim, d ? 1.0f : 0.0f, dprev, in_dim);
         dcur = dprev;
     }
-}
-
-void rnn_repeat_steps(float *steps, int T, int x_steps, size_t block)
-{
-    if (x_steps != 1)
-        return;
-    for (int t = 1; t < T; t++)
-        memcpy(steps + (size_t)t * block, steps, block * sizeof(float));
 }
 
 int rnn_sum_steps(float *dgates, int T, int x_steps, int B, int G)

@@ -141,19 +141,27 @@ StatusCode seqae_work_plan(const SeqAE *m, SeqAEWork *w, Arena *a, int batch, in
     const SeqAEConfig *c = &m->cfg;
     const size_t T = (size_t)c->seq_len, B = (size_t)batch, F = (size_t)c->features;
     const size_t H2 = 2 * (size_t)c->hidden, L = (size_t)c->latent;
-    StatusCode rc = rnn_plan(&m->enc, &w->enc, a, c->seq_len, batch, st);
+    StatusCode rc = rnn_plan_tape(&m->enc, &w->enc, a, c->seq_len, batch, st);
     if (!rc && train)
-        rc = rnn_plan(&m->dec, &w->dec, a, c->seq_len, batch, st);
+        rc = rnn_plan_tape(&m->dec, &w->dec, a, c->seq_len, batch, st);
+    /* The decoder's backward pass ends before the encoder's begins: one scratch for both
+     * (encoding alone needs none). */
+    const Rnn *stacks[2] = {&m->enc, &m->dec};
+    RnnBuffers *buffers[2] = {&w->enc, &w->dec};
+    if (!rc && train)
+        rc = rnn_plan_backward(stacks, buffers, 2, a, st);
     struct {
         float **p;
         size_t n;
     } bufs[] = {{&w->xt, T * B * F},    {&w->hcat, B * H2},     {&w->z, B * L},
                 {&w->recon, T * B * F}, {&w->drecon, T * B * F}, {&w->ddec, T * B * H2},
-                {&w->dz, B * L},        {&w->dhcat, B * H2},     {&w->denc, T * B * H2}};
+                {&w->dz, B * L},        {&w->dhcat, B * H2}};
     /* The first three are all that encoding needs. */
     const size_t n_bufs = train ? sizeof bufs / sizeof bufs[0] : 3;
     for (size_t i = 0; i < n_bufs && !rc; i++)
         rc = arena_take(a, bufs[i].p, bufs[i].n, "seqae", st);
+    /* The encoder's output gradient is formed after the decoder has consumed its own. */
+    w->denc = train ? w->ddec : NULL;
     return rc;
 }
 

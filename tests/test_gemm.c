@@ -1,6 +1,7 @@
 /* test_gemm.c — SGEMM against the naive reference: odd shapes, all transpose pairs, padded
  * leading dimensions with NaN sentinels, alpha/beta special cases, every SIMD level the CPU has,
- * 1 and several threads, and bit-identical results whatever the thread count. */
+ * 1 and several threads, and bit-identical results whatever the thread count; products the
+ * driver computes transposed (to pad less) in both orientations. */
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "../core/core.h"
+#include "../core/gemm_internal.h"
 
 /* A NaN with a payload of its own, so that "untouched" means these exact bits. */
 static float sentinel(void)
@@ -256,6 +258,42 @@ Test(gemm, results_are_bit_identical_for_any_thread_count, .timeout = 120)
                 matrix_free(&many);
             }
             matrix_free(&one);
+            problem_free(&p);
+        }
+}
+
+/* Shapes that pad much less transposed (66 columns, a weight gradient's 128 x 66), which the
+ * driver computes as C^T: every transpose pair and (alpha, beta), and with alpha = 1 the same
+ * bits as the same product cut into blocks of 6 rows, each computed the usual way. */
+Test(gemm, transposed_products_match_reference_and_direct_bits, .timeout = 120)
+{
+    const int m = 128, n = 66, k = 300;
+    cr_assert(gemm_transposes_c(GEMM_AVX2_MR, GEMM_AVX2_NR, m, n, k),
+              "the AVX2 driver no longer transposes %dx%dx%d: pick another shape", m, n, k);
+    cr_assert(!gemm_transposes_c(GEMM_AVX2_MR, GEMM_AVX2_NR, m, 64, k));
+    for (int t = 0; t < 4; t++)
+        for (int ab = 0; ab < 3; ab++) {
+            Problem p = problem_make((GemmTrans)(t >> 1), (GemmTrans)(t & 1), m, n, k,
+                                     alphas[ab % 2], betas[ab], 2, 9 + t);
+            problem_check_everywhere(&p);
+            if (p.alpha == 1.0f && p.beta != 0.25f) {
+                Matrix whole = problem_check(&p, simd_active(), 1);
+                Matrix parts = matrix_copy(&p.C0);
+                for (int row0 = 0; row0 < m; row0 += 6) {
+                    const int rows = m - row0 < 6 ? m - row0 : 6;
+                    cr_assert(!gemm_transposes_c(GEMM_AVX2_MR, GEMM_AVX2_NR, rows, n, k));
+                    const float *a = p.ta == GEMM_N ? p.A.v + (size_t)row0 * p.A.ld : p.A.v + row0;
+                    sgemm(p.ta, p.tb, rows, n, k, p.alpha, a, p.A.ld, p.B.v, p.B.ld, p.beta,
+                          parts.v + (size_t)row0 * parts.ld, parts.ld);
+                }
+                for (int i = 0; i < m; i++)
+                    cr_assert(memcmp(whole.v + (size_t)i * whole.ld,
+                                     parts.v + (size_t)i * parts.ld, n * sizeof(float)) == 0,
+                              "%s: row %d differs between the two orientations",
+                              trans_name(p.ta, p.tb), i);
+                matrix_free(&whole);
+                matrix_free(&parts);
+            }
             problem_free(&p);
         }
 }

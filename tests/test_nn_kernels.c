@@ -1,8 +1,9 @@
 /* test_nn_kernels.c — the per-step recurrent product rnn_matmul: its scalar and AVX2 twins
- * against a double-precision reference on odd shapes, padded strides and both modes
- * (overwrite, accumulate), and the dispatcher falling back to scalar for N % 8 != 0. The fused
- * LSTM/GRU step kernels (activations, cell update, gate gradients, bias sums): both twins and
- * the dispatcher against a double-precision reference, with and without a previous state. */
+ * against a double-precision reference on odd shapes (depth 0 too), padded strides, every
+ * starting value (zeros, in place, another buffer) with and without a bias, and the dispatcher
+ * falling back to scalar for N % 8 != 0. The fused LSTM/GRU step kernels (activations, cell
+ * update, gate gradients, bias sums): both twins and the dispatcher against a double-precision
+ * reference, with and without a previous state. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,14 +12,16 @@
 #include "../nn/nn.h"
 #include "../nn/nn_internal.h"
 
-typedef void (*MatmulFn)(const float *, int, const float *, int, float *, int, int, int, int,
-                         int);
+typedef void (*MatmulFn)(const float *, int, const float *, int, const float *, int,
+                         const float *, float *, int, int, int, int);
 
-static void check(MatmulFn fn, const char *name, int B, int K, int N, int accumulate)
+/* mode: bits 0-1 the starting value (0 none, 1 out itself, 2 another buffer), bit 2 a bias */
+static void check(MatmulFn fn, const char *name, int B, int K, int N, int mode)
 {
-    const int ldh = K + 3, ldw = N + 5, ldo = N + 7;
-    float *h = malloc(sizeof(float) * B * ldh), *w = malloc(sizeof(float) * K * ldw);
-    float *out = malloc(sizeof(float) * B * ldo);
+    const int ldh = K + 3, ldw = N + 5, ldo = N + 7, ldi = N + 2, start = mode & 3;
+    float *h = malloc(sizeof(float) * B * ldh), *w = malloc(sizeof(float) * (K + 1) * ldw);
+    float *out = malloc(sizeof(float) * B * ldo), *bias = malloc(sizeof(float) * N);
+    float *other = malloc(sizeof(float) * B * ldi);
     Rng rng;
     rng_seed(&rng, (uint64_t)(B * 1000 + K * 10 + N), 0);
     for (int i = 0; i < B * ldh; i++)
@@ -27,34 +30,42 @@ static void check(MatmulFn fn, const char *name, int B, int K, int N, int accumu
         w[i] = 2 * rng_uniform(&rng) - 1;
     for (int i = 0; i < B * ldo; i++)
         out[i] = 2 * rng_uniform(&rng) - 1;
+    for (int i = 0; i < B * ldi; i++)
+        other[i] = 2 * rng_uniform(&rng) - 1;
+    for (int i = 0; i < N; i++)
+        bias[i] = 2 * rng_uniform(&rng) - 1;
+    const float *init = start == 1 ? out : start == 2 ? other : NULL;
+    const int ld_init = start == 1 ? ldo : ldi;
+    const float *use_bias = mode & 4 ? bias : NULL;
     double *want = malloc(sizeof(double) * B * N);
     for (int b = 0; b < B; b++)
         for (int n = 0; n < N; n++) {
-            double s = accumulate ? out[b * ldo + n] : 0.0;
+            double s = (init ? init[b * ld_init + n] : 0.0) + (use_bias ? bias[n] : 0.0);
             for (int k = 0; k < K; k++)
                 s += (double)h[b * ldh + k] * w[k * ldw + n];
             want[b * N + n] = s;
         }
     const float pad = out[ldo - 1];
-    fn(h, ldh, w, ldw, out, ldo, B, K, N, accumulate);
+    fn(h, ldh, w, ldw, init, ld_init, use_bias, out, ldo, B, K, N);
     for (int b = 0; b < B; b++)
         for (int n = 0; n < N; n++)
-            cr_assert(fabs(out[b * ldo + n] - want[b * N + n]) <= 1e-5 * (K + 1),
-                      "%s B=%d K=%d N=%d acc=%d [%d][%d]: %g vs %g", name, B, K, N, accumulate, b,
-                      n, out[b * ldo + n], want[b * N + n]);
+            cr_assert(fabs(out[b * ldo + n] - want[b * N + n]) <= 1e-5 * (K + 2),
+                      "%s B=%d K=%d N=%d mode=%d [%d][%d]: %g vs %g", name, B, K, N, mode, b, n,
+                      out[b * ldo + n], want[b * N + n]);
     cr_assert_eq(out[ldo - 1], pad, "%s wrote past N into the row padding", name);
-    free(h), free(w), free(out), free(want);
+    free(h), free(w), free(out), free(bias), free(other), free(want);
 }
 
-static const int shapes[][3] = {{1, 1, 8}, {3, 5, 16}, {4, 32, 128}, {7, 32, 96},
-                                {64, 32, 128}, {9, 40, 24}, {5, 128, 32}, {2, 3, 40}};
+static const int shapes[][3] = {{1, 1, 8},    {3, 5, 16},   {4, 32, 128}, {7, 32, 96},
+                                {64, 32, 128}, {9, 40, 24}, {5, 128, 32}, {2, 3, 40},
+                                {7, 0, 32}};
 
 Test(nn_kernels, rnn_matmul_scalar_matches_reference)
 {
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        for (int acc = 0; acc < 2; acc++)
-            check(rnn_matmul_scalar, "scalar", shapes[i][0], shapes[i][1], shapes[i][2], acc);
-    check(rnn_matmul_scalar, "scalar", 3, 4, 5, 1); /* any N */
+        for (int mode = 0; mode < 8; mode++)
+            check(rnn_matmul_scalar, "scalar", shapes[i][0], shapes[i][1], shapes[i][2], mode);
+    check(rnn_matmul_scalar, "scalar", 3, 4, 5, 6); /* any N */
 }
 
 Test(nn_kernels, rnn_matmul_avx2_matches_reference)
@@ -62,15 +73,16 @@ Test(nn_kernels, rnn_matmul_avx2_matches_reference)
     if (simd_detected() < SIMD_AVX2)
         cr_skip_test("this CPU has no AVX2/FMA");
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        for (int acc = 0; acc < 2; acc++)
-            check(rnn_matmul_avx2, "avx2", shapes[i][0], shapes[i][1], shapes[i][2], acc);
+        for (int mode = 0; mode < 8; mode++)
+            check(rnn_matmul_avx2, "avx2", shapes[i][0], shapes[i][1], shapes[i][2], mode);
 }
 
 Test(nn_kernels, rnn_matmul_dispatch_handles_any_width)
 {
     check(rnn_matmul, "dispatch", 6, 7, 13, 0);
-    check(rnn_matmul, "dispatch", 6, 7, 13, 1);
+    check(rnn_matmul, "dispatch", 6, 7, 13, 5);
     check(rnn_matmul, "dispatch", 6, 7, 32, 1);
+    check(rnn_matmul, "dispatch", 6, 7, 32, 6);
 }
 
 /* ---------------------------------------------------------------- fused step kernels */
