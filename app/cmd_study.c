@@ -44,6 +44,9 @@ static void usage(void)
            "                       min-max scaled; minmax: min-max scaling only. The baselines\n"
            "                       see the same windows. With --ae: the model's own (stored\n"
            "                       in it); a --normalise that disagrees is refused\n"
+           "  --augment            also train on every sequence replayed at 0.75x and 1.33x\n"
+           "                       its speed (inputs trained whole, not sampled ones); 4-5x\n"
+           "                       the training time\n"
            "  --xy                 x and y only of 3-D keypoints\n"
            "  --seed S             seed of everything random (0)\n"
            "  --threads N          OpenMP threads\n");
@@ -68,6 +71,10 @@ int cmd_study(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--xy")) {
             o.xy = 1;
+            continue;
+        }
+        if (!strcmp(a, "--augment")) {
+            o.augment = 1;
             continue;
         }
         if (a[0] != '-' || !a[1]) {

@@ -467,6 +467,14 @@ StatusCode study_run(const StudyOptions *o, Status *st)
         } else {
             cfg.stride = o->stride ? o->stride : (k->n_frames * 7 / 10 + cap - 1) / cap;
             rc = study_frames_load(&frames, &data, st);
+            if (!rc && o->augment) {
+                Keypoints speeds;
+                rc = study_augment_speeds(&data, &speeds, st);
+                keypoints_free(&data);
+                if (!rc)
+                    data = speeds;
+                r.augmented = !rc;
+            }
         }
         const int have_data = !rc;
         if (!rc && !o->epochs)
@@ -475,8 +483,9 @@ StatusCode study_run(const StudyOptions *o, Status *st)
         if (!rc)
             rc = train_state_new(&ts, &cfg, &data, st);
         trained = !rc;
-        if (!rc && r.sample.sampled) {
-            /* The scaling of the whole training part, not of the blocks drawn from it. */
+        if (!rc && (r.sample.sampled || r.augmented)) {
+            /* The scaling of the whole training part, not of the blocks drawn from it or of
+             * the speed copies: the baselines, which share it, see the frames as without them. */
             int a, b;
             MinMax whole;
             split_70_10_20(k->n_frames, &a, &b);

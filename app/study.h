@@ -30,6 +30,7 @@ typedef struct {
     int stride;              /* frames between window starts; 0 = automatic */
     int train_windows;       /* training windows cap: longer inputs train on a sample */
     int xy;                  /* x, y only of 3-D keypoints */
+    int augment;             /* also train on speed copies (study_augment_speeds) */
     int threads;             /* 0 = OpenMP's default */
     int quiet;               /* no summary table on stdout (tests) */
     double fps;              /* 0 = from the input (time_s column) or 30 */
@@ -91,6 +92,11 @@ void study_sample_plan(int n_frames, int cap, int len, int stride, StudySample *
 /* Draws the blocks (seeded) and reads them; sample is the caller's to free. */
 StatusCode study_frames_sample(const StudyFrames *f, const StudySample *plan, uint64_t seed,
                                Keypoints *sample, Status *st);
+
+/* The training frames with copies at other speeds (app/study_augment.c): every sequence (one
+ * of 480 frames or more in pieces of 240, which get negative ids) followed by itself resampled
+ * to 0.75x and 1.33x its speed, each under an id of its own. out is the caller's to free. */
+StatusCode study_augment_speeds(const Keypoints *in, Keypoints *out, Status *st);
 
 /* Training epochs when the user gives none (app/study_budget.c): enough for about 3,000
  * optimiser steps over the windows of data's training block (its first 70 %) at cfg's stride
@@ -199,6 +205,7 @@ typedef struct {
     int epochs_run;           /* 0 with --ae */
     StudySample sample;       /* what training read (sampled = 0: every frame) */
     int train_windows;        /* training windows per epoch */
+    int augmented;            /* training saw speed copies: --augment, input trained whole */
     double best_loss;         /* validation (or training) reconstruction MSE, NAN with --ae */
     int elbow_kmax;
     double elbow_inertia[STUDY_MAX_K];

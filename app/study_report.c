@@ -97,8 +97,10 @@ StatusCode study_write_report(const char *path, const StudyResult *r, Status *st
     fprintf(f, "},\n  \"training\": {\"epochs_run\": %d, \"best_loss\": ", r->epochs_run);
     json_number(f, r->best_loss);
     /* Which frames training read: every one, or the blocks a long input is sampled to. */
-    fprintf(f, ", \"windows_per_epoch\": %d, \"windows_cap\": %d, \"sampled\": %s",
-            r->train_windows, r->sample.cap, r->sample.sampled ? "true" : "false");
+    fprintf(f, ", \"windows_per_epoch\": %d, \"windows_cap\": %d, \"sampled\": %s, "
+               "\"augmented\": %s",
+            r->train_windows, r->sample.cap, r->sample.sampled ? "true" : "false",
+            r->augmented ? "true" : "false");
     if (r->sample.sampled)
         fprintf(f, ", \"sample\": {\"block_frames\": %d, \"train_blocks\": %d, "
                    "\"validation_blocks\": %d}",

@@ -1,7 +1,8 @@
 /* test_study_windows.c — sequences shorter than a window (nn/dataset.c, app/study_votes.c):
  * one edge-padded window each, whose votes stay inside its sequence, so that a short
  * sequence's frames carry their own label rather than a neighbour's; and the normalisation a
- * model file records (nn/checkpoint.c), which `takt study --ae` follows and will not contradict. */
+ * model file records (nn/checkpoint.c), which `takt study --ae` follows and will not contradict;
+ * and `--augment` on the same short input, which must leave the baselines as they were. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -242,6 +243,33 @@ Test(study_short, short_sequences_get_their_own_label)
     }
     cr_expect_eq(rows, SHORT_SEQS, "%d segments for %d sequences", rows, SHORT_SEQS);
     free(csv);
+}
+
+Test(study_short, augment_trains_on_speed_copies_and_leaves_the_baselines_alone)
+{
+    const char *input = write_short_input();
+    const char *plain = test_scratch_path("plain"), *aug = test_scratch_path("aug");
+    StudyOptions o = short_options(input, plain);
+    Status st = {0};
+    cr_assert_eq(study_run(&o, &st), TK_OK, "%s", st.msg);
+    o.outdir = aug;
+    o.augment = 1;
+    cr_assert_eq(study_run(&o, &st), TK_OK, "%s", st.msg);
+    char *a = read_output(plain, "report.json"), *b = read_output(aug, "report.json");
+    cr_expect_not_null(strstr(a, "\"augmented\": false"));
+    cr_expect_not_null(strstr(b, "\"augmented\": true"));
+    /* Each training sequence comes three times (0.75x and 1.33x: more frames, more windows). */
+    const double wa = number_after(a, "\"training\"", "windows_per_epoch");
+    const double wb = number_after(b, "\"training\"", "windows_per_epoch");
+    cr_expect_gt(wb, 2.5 * wa, "%g training windows with copies, %g without", wb, wa);
+    /* The scaling is fitted on the input's own frames, so the baselines see the same windows. */
+    cr_expect_eq(number_after(a, "\"raw_kmeans\"", "accuracy"),
+                 number_after(b, "\"raw_kmeans\"", "accuracy"));
+    cr_expect_eq(number_after(a, "\"pca_kmeans\"", "ari"),
+                 number_after(b, "\"pca_kmeans\"", "ari"));
+    cr_expect_gt(number_after(b, "\"evaluation\"", "accuracy"), 0.99);
+    free(a);
+    free(b);
 }
 
 Test(study_short, a_reused_model_keeps_its_normalisation_and_labels)
