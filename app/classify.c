@@ -25,10 +25,11 @@ ClfConfig clf_default_config(void)
 
 void clf_free(ClfModel *m)
 {
-    lstm_classifier_free(&m->net);
+    for (int k = 0; k < m->members; k++)
+        lstm_classifier_free(&m->net[k]);
     seqnorm_free(&m->norm);
     if (m->class_names)
-        for (int c = 0; c < m->net.cfg.classes; c++)
+        for (int c = 0; c < m->net[0].cfg.classes; c++)
             free(m->class_names[c]);
     free(m->class_names);
     memset(m, 0, sizeof *m);
@@ -118,26 +119,159 @@ static void rotate_scale_frames(float *x, size_t rows, int F, float angle_rad, f
     }
 }
 
-/* Centre, (augment,) body-scale, velocities: the order training and prediction share. */
+StatusCode clf_view_normalise(float *x, size_t rows, int F, int from, int to, Status *st)
+{
+    if (F % 3 || from < 0 || to < 0 || from >= F / 3 || to >= F / 3 || from == to)
+        return status_fail(st, TK_EINVAL, "cannot face joints %d -> %d along x: %d features are "
+                                          "not that many x, y, z triples", from, to, F);
+    double dx = 0, dz = 0;
+    for (size_t r = 0; r < rows; r++) {
+        const float *a = x + r * F + 3 * (size_t)from, *b = x + r * F + 3 * (size_t)to;
+        dx += (double)b[0] - a[0];
+        dz += (double)b[2] - a[2];
+    }
+    /* Turning by atan2(dz, dx) maps (dx, dz) to (|d|, 0); a direction that vanishes seen
+     * from above (nobody in view, or the joints above each other) leaves the frames as they
+     * are. */
+    if (dx * dx + dz * dz > 1e-12)
+        rotate_scale_frames(x, rows, F, (float)atan2(dz, dx), 1.0f);
+    return TK_OK;
+}
+
+int clf_body_values(const ClfBody *b, int F)
+{
+    const int joints = F / 3;
+    return (b->positions_off ? 0 : F) + 3 * b->n_bones +
+           (b->distances ? joints * (joints - 1) / 2 : 0);
+}
+
+static int body_extras(const ClfBody *b)
+{
+    return b->n_bones > 0 || b->distances || b->positions_off;
+}
+
+int clf_feature_count(const ClfModel *m, int F)
+{
+    const int per_frame = body_extras(&m->body) ? clf_body_values(&m->body, F) : F;
+    return m->velocity ? 2 * per_frame : per_frame;
+}
+
+StatusCode clf_check_body(const ClfBody *b, int F, Status *st)
+{
+    const int joints = F / 3;
+    if ((b->view || body_extras(b)) && F % 3)
+        return status_fail(st, TK_EINVAL, "view normalisation, bones and distances need x, y, z "
+                                          "triples, not %d features", F);
+    if (b->view && (b->view_from < 0 || b->view_from >= joints || b->view_to < 0 ||
+                              b->view_to >= joints || b->view_from == b->view_to))
+        return status_fail(st, TK_EINVAL, "--view %d,%d: joints of %d", b->view_from,
+                           b->view_to, joints);
+    for (int k = 0; k < b->n_bones; k++)
+        if (b->bones[k][0] < 0 || b->bones[k][1] < 0 || b->bones[k][0] >= joints ||
+            b->bones[k][1] >= joints || b->bones[k][0] == b->bones[k][1])
+            return status_fail(st, TK_EINVAL, "bone %d (%d-%d): joints of %d", k + 1,
+                               b->bones[k][0], b->bones[k][1], joints);
+    if (b->positions_off && !b->n_bones && !b->distances)
+        return status_fail(st, TK_EINVAL, "leaving the positions out needs bones or distances");
+    return TK_OK;
+}
+
+StatusCode clf_parse_bones(const char *list, ClfBody *b, Status *st)
+{
+    b->n_bones = 0;
+    const char *p = list;
+    for (;;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        const long from = strtol(p, &end, 10);
+        const long to = end != p && *end == '-' ? strtol(end + 1, &end, 10) : -1;
+        if (end == p || from < 0 || to < 0 || from > 1 << 20 || to > 1 << 20 ||
+            (*end && *end != ' ' && *end != ','))
+            return status_fail(st, TK_EINVAL, "bones: '%s' is not a list of joint pairs A-B",
+                               list);
+        if (b->n_bones == CLF_BONES_MAX)
+            return status_fail(st, TK_EINVAL, "bones: more than %d pairs", CLF_BONES_MAX);
+        b->bones[b->n_bones][0] = (int)from;
+        b->bones[b->n_bones][1] = (int)to;
+        b->n_bones++;
+        p = end;
+    }
+    return b->n_bones ? TK_OK : status_fail(st, TK_EINVAL, "bones: no pair in '%s'", list);
+}
+
+/* One frame's body values from its joint positions raw[F] into out[clf_body_values]. */
+static void body_frame(const ClfBody *b, const float *raw, int F, float *out)
+{
+    if (!b->positions_off) {
+        memcpy(out, raw, sizeof(float) * (size_t)F);
+        out += F;
+    }
+    for (int k = 0; k < b->n_bones; k++, out += 3) {
+        const float *p = raw + 3 * b->bones[k][0], *q = raw + 3 * b->bones[k][1];
+        const float d[3] = {q[0] - p[0], q[1] - p[1], q[2] - p[2]};
+        const float len = sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+        const float inv = len > 1e-6f ? 1.0f / len : 0.0f; /* joints on top of each other: 0 */
+        for (int c = 0; c < 3; c++)
+            out[c] = d[c] * inv;
+    }
+    if (b->distances)
+        for (int i = 0; i < F / 3; i++)
+            for (int j = i + 1; j < F / 3; j++) {
+                const float *p = raw + 3 * i, *q = raw + 3 * j;
+                const float d[3] = {q[0] - p[0], q[1] - p[1], q[2] - p[2]};
+                *out++ = sqrtf(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+            }
+}
+
+/* x [n_frames x F] becomes [n_frames x clf_body_values] in place; row [F] is scratch. Rows
+ * are rewritten in the order in which no row overwrites one not yet read. */
+static void body_frames(const ClfBody *b, float *x, int n_frames, int F, float *row)
+{
+    const int Fb = clf_body_values(b, F);
+    for (int i = 0; i < n_frames; i++) {
+        const int r = Fb > F ? n_frames - 1 - i : i;
+        memcpy(row, x + (size_t)r * F, sizeof(float) * (size_t)F);
+        body_frame(b, row, F, x + (size_t)r * Fb);
+    }
+}
+
+/* Centre, face the camera, (augment,) body-scale, body-part values, velocities: the order
+ * training and prediction share. x has room for clf_feature_count values per frame; row [F]
+ * is scratch. */
 static StatusCode frame_features(const ClfModel *m, float *x, int n_frames, int F,
-                                 const float *angle_scale, Status *st)
+                                 const float *angle_scale, float *row, Status *st)
 {
     const int dims = m->xy ? 2 : 3;
     StatusCode rc = TK_OK;
     if (m->center >= 0)
         rc = clf_center_frames(x, (size_t)n_frames, F, dims, m->center, st);
+    if (!rc && m->body.view)
+        rc = clf_view_normalise(x, (size_t)n_frames, F, m->body.view_from, m->body.view_to, st);
     if (!rc && angle_scale)
         rotate_scale_frames(x, (size_t)n_frames, F, angle_scale[0], angle_scale[1]);
     if (!rc && m->torso >= 0)
         rc = clf_torso_scale_frames(x, (size_t)n_frames, F, dims, m->center, m->torso, st);
+    int Fb = F;
+    if (!rc && body_extras(&m->body)) {
+        body_frames(&m->body, x, n_frames, F, row);
+        Fb = clf_body_values(&m->body, F);
+    }
     if (!rc && m->velocity)
-        clf_velocity_frames(x, n_frames, F);
+        clf_velocity_frames(x, n_frames, Fb);
     return rc;
 }
 
 StatusCode clf_frame_features(const ClfModel *m, float *x, int n_frames, int F, Status *st)
 {
-    return frame_features(m, x, n_frames, F, NULL, st);
+    float *row = malloc(sizeof(float) * (size_t)F);
+    if (!row)
+        return status_fail(st, TK_ENOMEM, "cannot allocate a frame of %d values", F);
+    const StatusCode rc = frame_features(m, x, n_frames, F, NULL, row, st);
+    free(row);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- video */
@@ -255,10 +389,11 @@ static int argmax(const float *v, int n)
     return best;
 }
 
-/* Mean loss and accuracy of the model over sequences idx[0..n); pred[n] (may be NULL). */
+/* Mean loss and accuracy of net over sequences idx[0..n); pred[n] (may be NULL); probs
+ * [n x C] (may be NULL) gets weight times the class probabilities added. */
 static void evaluate(LstmClassifier *net, LstmClassifierWork *w, const Prepared *p,
                      const int *idx, int n, float *bx, int *by, float *loss, float *acc,
-                     int *pred)
+                     int *pred, float *probs, float weight)
 {
     double sum = 0;
     int correct = 0;
@@ -272,9 +407,32 @@ static void evaluate(LstmClassifier *net, LstmClassifierWork *w, const Prepared 
             if (pred)
                 pred[i + b] = k;
         }
+        if (probs)
+            vec_axpy(probs + (size_t)i * p->C, weight, w->probs, (size_t)B * p->C);
     }
     *loss = n ? (float)(sum / n) : NAN;
     *acc = n ? (float)correct / (float)n : NAN;
+}
+
+/* Accuracy of m's members together (their mean class probabilities) over idx[0..n); pred[n]
+ * (may be NULL) gets the predictions; probs [n x C] is scratch. */
+static float evaluate_ensemble(ClfModel *m, LstmClassifierWork *w, const Prepared *p,
+                               const int *idx, int n, float *bx, int *by, float *probs,
+                               int *pred)
+{
+    memset(probs, 0, sizeof(float) * (size_t)n * p->C);
+    float unused;
+    for (int k = 0; k < m->members; k++)
+        evaluate(&m->net[k], w, p, idx, n, bx, by, &unused, &unused, NULL, probs,
+                 1.0f / (float)m->members);
+    int correct = 0;
+    for (int i = 0; i < n; i++) {
+        const int k = argmax(probs + (size_t)i * p->C, p->C);
+        correct += k == p->labels[idx[i]];
+        if (pred)
+            pred[i] = k;
+    }
+    return n ? (float)correct / (float)n : NAN;
 }
 
 /* Better: higher validation accuracy, then lower validation loss; without validation
@@ -308,8 +466,8 @@ static StatusCode history_alloc(ClfHistory *h, int epochs, int n_train, int n_va
     return TK_OK;
 }
 
-static StatusCode save_params(const ClfModel *m, const float *params, const char *path,
-                              Status *st);
+static StatusCode save_params(const ClfModel *m, int members, const float *last,
+                              const char *path, Status *st);
 
 /* The per-frame features of every sequence of s (same labels, subjects and ids) in out, whose
  * frames it owns; class names are not copied (free with free_feature_set). */
@@ -317,23 +475,30 @@ static StatusCode feature_set(const ClfModel *m, const SeqSet *s, SeqSet *out, S
 {
     *out = *s;
     out->class_names = NULL;
-    out->n_features = m->velocity ? 2 * s->n_features : s->n_features;
+    out->n_features = clf_feature_count(m, s->n_features);
     out->seqs = calloc((size_t)(s->n ? s->n : 1), sizeof(Sequence));
-    if (!out->seqs)
+    float *frame = malloc(sizeof(float) * (size_t)s->n_features);
+    if (!out->seqs || !frame) {
+        free(frame);
         return status_fail(st, TK_ENOMEM, "classify: cannot allocate %d sequences", s->n);
+    }
     StatusCode rc = TK_OK;
     for (int i = 0; i < s->n && !rc; i++) {
         const Sequence *q = &s->seqs[i];
         Sequence *o = &out->seqs[i];
         *o = *q;
         o->source = NULL;
-        o->x = malloc(sizeof(float) * (size_t)(q->n_frames ? q->n_frames : 1) * out->n_features);
-        if (!o->x)
-            return status_fail(st, TK_ENOMEM, "classify: cannot allocate sequence %d",
-                               q->seq_id);
+        /* Room for the raw frames too: features alone may take fewer values. */
+        const int widest = out->n_features > s->n_features ? out->n_features : s->n_features;
+        o->x = malloc(sizeof(float) * (size_t)(q->n_frames ? q->n_frames : 1) * widest);
+        if (!o->x) {
+            rc = status_fail(st, TK_ENOMEM, "classify: cannot allocate sequence %d", q->seq_id);
+            break;
+        }
         memcpy(o->x, q->x, sizeof(float) * (size_t)q->n_frames * s->n_features);
-        rc = frame_features(m, o->x, q->n_frames, s->n_features, NULL, st);
+        rc = frame_features(m, o->x, q->n_frames, s->n_features, NULL, frame, st);
     }
+    free(frame);
     return rc;
 }
 
@@ -346,11 +511,13 @@ static void free_feature_set(SeqSet *f)
 }
 
 /* Training batch idx[0..B) made afresh from the raw frames with ClfAugment's random changes:
- * bx [B, T, F]; scratch holds the longest sequence's frames with velocities. */
+ * bx [B, T, F]; scratch holds the longest sequence's raw frames or all their features,
+ * whichever are more, frame one raw frame. */
 static void augmented_batch(const ClfModel *m, const ClfAugment *a, const SeqSet *s,
-                            const int *idx, int B, Rng *rng, float *scratch, float *bx, int *by)
+                            const int *idx, int B, Rng *rng, float *scratch, float *frame,
+                            float *bx, int *by)
 {
-    const int Fr = s->n_features, F = m->net.cfg.features, T = m->time_steps;
+    const int Fr = s->n_features, F = m->net[0].cfg.features, T = m->time_steps;
     const float pi = 3.14159265358979f;
     for (int b = 0; b < B; b++) {
         const Sequence *q = &s->seqs[idx[b]];
@@ -364,7 +531,7 @@ static void augmented_batch(const ClfModel *m, const ClfAugment *a, const SeqSet
                                       1.0f + (2.0f * rng_uniform(rng) - 1.0f) * a->scale};
         memcpy(scratch, q->x + (size_t)first * Fr, sizeof(float) * (size_t)n * Fr);
         /* Checked on the unchanged frames before training: cannot fail here. */
-        frame_features(m, scratch, n, Fr, angle_scale, &(Status){0});
+        frame_features(m, scratch, n, Fr, angle_scale, frame, &(Status){0});
         float *row = bx + (size_t)b * T * F;
         if (m->fit == SEQ_FIT_CROP)
             seq_crop(scratch, n, F, T, row);
@@ -380,6 +547,108 @@ static int augmenting(const ClfAugment *a)
     return a->rotate_deg > 0 || a->scale > 0 || a->crop > 0;
 }
 
+/* What training one member of the ensemble needs besides its model, planned once by
+ * clf_train. */
+typedef struct {
+    const ClfConfig *cfg;
+    const SeqSet *s; /* raw frames, for augmented batches */
+    const unsigned char *is_val;
+    Prepared p;      /* every sequence fitted and normalised, unaugmented */
+    int n_train, n_val;
+    int *train_idx;  /* [n_train], shuffled every epoch */
+    LstmClassifierWork w;
+    float *bx, *adam_mv, *best, *scratch, *frame;
+    int *by;
+} Trainer;
+
+/* Trains m->net[k] (initialised, not yet drawn) from seed cfg->seed + k; the epoch kept is in
+ * m->net[k] on return, h holds its curves. With one member this is the whole run, and member
+ * k of an ensemble is the model a single run with seed cfg->seed + k makes. */
+static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, ClfHistory *h,
+                               int *stopped, Status *st)
+{
+    const ClfConfig *cfg = t->cfg;
+    const ClfAugment *aug = &cfg->augment;
+    LstmClassifier *net = &m->net[k];
+    const int T = t->p.T, C = t->p.C, n_train = t->n_train;
+    for (int i = 0, nt = 0; i < t->s->n; i++)
+        if (!(t->is_val && t->is_val[i]))
+            t->train_idx[nt++] = i;
+    /* One stream each for initialisation and order, dropout masks and augmentation, so that
+     * switching one on leaves the others' draws as they were. */
+    const uint64_t seed = cfg->seed + (uint64_t)k;
+    Rng rng, aug_rng;
+    rng_seed(&rng, seed, 0);
+    rng_seed(&t->w.rng, seed, 1);
+    rng_seed(&aug_rng, seed, 2);
+    lstm_classifier_init_params(net, &rng);
+    memset(t->adam_mv, 0, sizeof(float) * 2 * net->n_params);
+    Adam adam;
+    adam_init(&adam, cfg->lr, t->adam_mv, t->adam_mv + net->n_params, net->n_params);
+    adam.weight_decay = cfg->weight_decay;
+    h->member = k;
+    int best_e = -1, bad = 0;
+    for (int e = 0; e < cfg->epochs && !*stopped; e++) {
+        rng_shuffle_int(&rng, t->train_idx, (size_t)n_train);
+        double loss_sum = 0;
+        int correct = 0, seen = 0;
+        for (int i = 0; i < n_train; i += cfg->batch) {
+            if (io && io->stop && *io->stop) {
+                *stopped = 1;
+                break;
+            }
+            const int B = n_train - i < cfg->batch ? n_train - i : cfg->batch;
+            if (augmenting(aug))
+                augmented_batch(m, aug, t->s, t->train_idx + i, B, &aug_rng, t->scratch,
+                                t->frame, t->bx, t->by);
+            else
+                gather(&t->p, t->train_idx + i, B, t->bx, t->by);
+            memset(net->grads, 0, sizeof(float) * net->n_params);
+            loss_sum += (double)lstm_classifier_step(net, &t->w, t->bx, t->by, T, B, 1) * B;
+            for (int b = 0; b < B; b++)
+                correct += argmax(t->w.logits + (size_t)b * C, C) == t->by[b];
+            seen += B;
+            if (cfg->clip > 0)
+                clip_grad_norm(net->grads, net->n_params, cfg->clip);
+            adam_step(&adam, net->params, net->grads);
+        }
+        if (*stopped)
+            break;
+        /* Running figures over the epoch's batches, as Keras reports them. */
+        h->train_loss[e] = (float)(loss_sum / seen);
+        h->train_acc[e] = (float)correct / (float)seen;
+        evaluate(net, &t->w, &t->p, h->val_index, t->n_val, t->bx, t->by, &h->val_loss[e],
+                 &h->val_acc[e], NULL, NULL, 0);
+        h->epochs = e + 1;
+        if (is_better(h, e, best_e)) {
+            best_e = e;
+            bad = 0;
+            memcpy(t->best, net->params, sizeof(float) * net->n_params);
+        } else {
+            bad++;
+        }
+        h->best_epoch = best_e + 1;
+        if (io && io->checkpoint) {
+            /* The members so far with this one's kept epoch, so that an interrupted run loses
+             * at most this epoch. */
+            m->epochs = h->epochs;
+            m->best_epoch = h->best_epoch;
+            m->train_accuracy = h->train_acc[best_e];
+            m->val_accuracy = h->val_acc[best_e];
+            StatusCode rc = save_params(m, k + 1, t->best, io->checkpoint, st);
+            if (rc)
+                return rc;
+        }
+        if (io && io->callback)
+            io->callback(io->user, h, cfg->epochs);
+        if (cfg->patience > 0 && t->n_val > 0 && bad >= cfg->patience)
+            break;
+    }
+    if (best_e >= 0)
+        memcpy(net->params, t->best, sizeof(float) * net->n_params);
+    return TK_OK;
+}
+
 StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
                      const unsigned char *is_val, const char *features, int xy, const ClfIo *io,
                      ClfHistory *h, int *stopped, Status *st)
@@ -387,12 +656,14 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     memset(m, 0, sizeof *m);
     *stopped = 0;
     const ClfAugment *aug = &cfg->augment;
+    const int members = cfg->ensemble > 1 ? cfg->ensemble : 1;
     if (cfg->batch < 1 || cfg->time_steps < 1 || cfg->epochs < 1 || cfg->layers < 1 ||
-        cfg->layers > RNN_MAX_LAYERS || cfg->hidden < 1)
+        cfg->layers > RNN_MAX_LAYERS || cfg->hidden < 1 || members > CLF_ENSEMBLE_MAX)
         return status_fail(st, TK_EINVAL,
                            "classify: bad settings (layers %d, hidden %d, batch %d, time steps "
-                           "%d, epochs %d)",
-                           cfg->layers, cfg->hidden, cfg->batch, cfg->time_steps, cfg->epochs);
+                           "%d, epochs %d, ensemble %d of at most %d)",
+                           cfg->layers, cfg->hidden, cfg->batch, cfg->time_steps, cfg->epochs,
+                           members, CLF_ENSEMBLE_MAX);
     if (!(cfg->dropout >= 0 && cfg->dropout < 1))
         return status_fail(st, TK_EINVAL, "classify: dropout %g is not in [0, 1)",
                            (double)cfg->dropout);
@@ -401,14 +672,23 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
         return status_fail(st, TK_EINVAL, "classify: augmentation out of range (rotate %g, "
                                           "scale %g, crop %g)", (double)aug->rotate_deg,
                            (double)aug->scale, (double)aug->crop);
+    const ClfBody *body = &cfg->body;
     const int positions = !strcmp(features, "csv") || !strcmp(features, "keypoints") ||
                           !strcmp(features, "bvh_positions");
-    if ((cfg->center >= 0 || aug->rotate_deg > 0 || aug->scale > 0) && !positions)
-        return status_fail(st, TK_EINVAL, "classify: centring, rotating and scaling need joint "
-                                          "positions, not %s features", features);
-    if ((cfg->torso >= 0 || aug->rotate_deg > 0) && (cfg->center < 0 || xy))
-        return status_fail(st, TK_EINVAL, "classify: body scaling and rotation need a centre "
-                                          "joint and 3-D positions");
+    if ((cfg->center >= 0 || aug->rotate_deg > 0 || aug->scale > 0 || body->view ||
+         body_extras(body)) && !positions)
+        return status_fail(st, TK_EINVAL, "classify: centring, rotating, scaling, facing and "
+                                          "body-part features need joint positions, not %s "
+                                          "features", features);
+    if ((cfg->torso >= 0 || aug->rotate_deg > 0 || body->view) &&
+        (cfg->center < 0 || xy))
+        return status_fail(st, TK_EINVAL, "classify: body scaling, rotation and facing need a "
+                                          "centre joint and 3-D positions");
+    if (body_extras(body) && xy)
+        return status_fail(st, TK_EINVAL, "classify: bones and distances need 3-D positions");
+    StatusCode rc = clf_check_body(body, s->n_features, st);
+    if (rc)
+        return rc;
     int n_val = 0, max_frames = 1;
     for (int i = 0; i < s->n; i++) {
         n_val += is_val && is_val[i];
@@ -421,27 +701,31 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     if (s->n_classes < 2)
         return status_fail(st, TK_EINVAL, "classify: %d class; at least 2 are needed",
                            s->n_classes);
-    StatusCode rc = history_alloc(h, cfg->epochs, n_train, n_val, st);
-    if (rc)
+    if ((rc = history_alloc(h, cfg->epochs, n_train, n_val, st)) != TK_OK)
         return rc;
+    h->members = members;
 
-    const int T = cfg->time_steps, C = s->n_classes;
-    const int F = cfg->velocity ? 2 * s->n_features : s->n_features;
-    const size_t row = (size_t)T * F;
-    LstmClassifierConfig ncfg = {F, cfg->hidden, cfg->layers, C};
     snprintf(m->features, sizeof m->features, "%s", features);
-    m->time_steps = T;
+    m->time_steps = cfg->time_steps;
     m->fit = cfg->fit;
     m->xy = xy;
     m->center = cfg->center;
     m->torso = cfg->torso;
     m->velocity = cfg->velocity;
+    m->body = *body;
+    m->frame_values = s->n_features;
     m->seed = cfg->seed;
     m->trained_with = *cfg;
+    const int T = cfg->time_steps, C = s->n_classes, F = clf_feature_count(m, s->n_features);
+    const size_t row = (size_t)T * F;
+    LstmClassifierConfig ncfg = {F, cfg->hidden, cfg->layers, C};
     SeqSet feat = {0};
-    rc = lstm_classifier_init(&m->net, &ncfg, st);
-    m->net.dropout = cfg->dropout;
-    m->net.pool_mean = cfg->pool_mean;
+    for (int k = 0; k < members && !rc; k++) {
+        rc = lstm_classifier_init_dirs(&m->net[k], &ncfg, cfg->bidirectional, st);
+        m->net[k].dropout = cfg->dropout;
+        m->net[k].pool_mean = cfg->pool_mean;
+        m->members = k + 1;
+    }
     snprintf(m->pose_model, sizeof m->pose_model, "%s", cfg->pose_model ? cfg->pose_model : "");
     if (!rc)
         rc = feature_set(m, s, &feat, st);
@@ -461,119 +745,60 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
 
     /* Everything the loop touches is allocated here, once. */
     const int eval_b = cfg->batch > CLF_EVAL_BATCH ? cfg->batch : CLF_EVAL_BATCH;
-    float *x_all = NULL, *bx = NULL, *adam_mv = NULL, *best = NULL, *scratch = NULL;
-    int *labels = NULL, *order = NULL, *by = NULL, *train_idx = NULL;
+    const size_t n_params = m->net[0].n_params;
+    const int widest = F > s->n_features ? F : s->n_features; /* raw frames may be wider */
+    Trainer t = {.cfg = cfg, .s = s, .is_val = is_val, .n_train = n_train, .n_val = n_val};
+    float *x_all = NULL, *probs = NULL;
+    int *labels = NULL;
     Arena arena = {0};
-    LstmClassifierWork w;
     if (!rc) {
         x_all = malloc(sizeof(float) * row * (size_t)s->n);
-        bx = malloc(sizeof(float) * row * (size_t)eval_b);
-        adam_mv = calloc(2 * m->net.n_params, sizeof(float));
-        best = malloc(sizeof(float) * m->net.n_params);
+        probs = malloc(sizeof(float) * (size_t)s->n * C);
+        t.bx = malloc(sizeof(float) * row * (size_t)eval_b);
+        t.adam_mv = malloc(sizeof(float) * 2 * n_params);
+        t.best = malloc(sizeof(float) * n_params);
         labels = malloc(sizeof(int) * (size_t)s->n);
-        order = malloc(sizeof(int) * (size_t)s->n);
-        by = malloc(sizeof(int) * (size_t)eval_b);
-        scratch = malloc(sizeof(float) * (size_t)max_frames * F);
-        if (!x_all || !bx || !adam_mv || !best || !labels || !order || !by || !scratch)
+        t.train_idx = malloc(sizeof(int) * (size_t)s->n);
+        t.by = malloc(sizeof(int) * (size_t)eval_b);
+        t.scratch = malloc(sizeof(float) * (size_t)max_frames * widest);
+        t.frame = malloc(sizeof(float) * (size_t)s->n_features);
+        if (!x_all || !probs || !t.bx || !t.adam_mv || !t.best || !labels || !t.train_idx ||
+            !t.by || !t.scratch || !t.frame)
             rc = status_fail(st, TK_ENOMEM, "classify: cannot allocate %d sequences of %d x %d",
                              s->n, T, F);
     }
     if (!rc) {
+        /* The members have the same shapes: one plan serves them all. */
         Arena measure;
         arena_init_measure(&measure);
-        lstm_classifier_work_plan(&m->net, &w, &measure, T, eval_b, st);
+        lstm_classifier_work_plan(&m->net[0], &t.w, &measure, T, eval_b, st);
         rc = arena_init(&arena, measure.peak, st);
     }
     if (!rc)
-        rc = lstm_classifier_work_plan(&m->net, &w, &arena, T, eval_b, st);
+        rc = lstm_classifier_work_plan(&m->net[0], &t.w, &arena, T, eval_b, st);
     if (rc)
         goto done;
 
     for (int i = 0; i < s->n; i++) {
-        order[i] = i;
+        t.train_idx[i] = i;
         labels[i] = s->seqs[i].label;
     }
-    seqset_batch(&feat, order, s->n, T, cfg->fit, &m->norm, x_all);
-    const Prepared p = {T, F, C, x_all, labels};
-    train_idx = order; /* training indices first, then validation ones in h->val_index */
-    int nt = 0, nv = 0;
-    for (int i = 0; i < s->n; i++) {
+    seqset_batch(&feat, t.train_idx, s->n, T, cfg->fit, &m->norm, x_all);
+    t.p = (Prepared){T, F, C, x_all, labels};
+    for (int i = 0, nv = 0; i < s->n; i++)
         if (is_val && is_val[i])
             h->val_index[nv++] = i;
-        else
-            train_idx[nt++] = i;
-    }
-
-    /* One stream each for initialisation and order, dropout masks and augmentation, so that
-     * switching one on leaves the others' draws as they were. */
-    Rng rng, aug_rng;
-    rng_seed(&rng, cfg->seed, 0);
-    rng_seed(&w.rng, cfg->seed, 1);
-    rng_seed(&aug_rng, cfg->seed, 2);
-    lstm_classifier_init_params(&m->net, &rng);
-    Adam adam;
-    adam_init(&adam, cfg->lr, adam_mv, adam_mv + m->net.n_params, m->net.n_params);
-    adam.weight_decay = cfg->weight_decay;
-    int best_e = -1, bad = 0;
-    for (int e = 0; e < cfg->epochs && !*stopped; e++) {
-        rng_shuffle_int(&rng, train_idx, (size_t)n_train);
-        double loss_sum = 0;
-        int correct = 0, seen = 0;
-        for (int i = 0; i < n_train; i += cfg->batch) {
-            if (io && io->stop && *io->stop) {
-                *stopped = 1;
-                break;
-            }
-            const int B = n_train - i < cfg->batch ? n_train - i : cfg->batch;
-            if (augmenting(aug))
-                augmented_batch(m, aug, s, train_idx + i, B, &aug_rng, scratch, bx, by);
-            else
-                gather(&p, train_idx + i, B, bx, by);
-            memset(m->net.grads, 0, sizeof(float) * m->net.n_params);
-            loss_sum += (double)lstm_classifier_step(&m->net, &w, bx, by, T, B, 1) * B;
-            for (int b = 0; b < B; b++)
-                correct += argmax(w.logits + (size_t)b * C, C) == by[b];
-            seen += B;
-            if (cfg->clip > 0)
-                clip_grad_norm(m->net.grads, m->net.n_params, cfg->clip);
-            adam_step(&adam, m->net.params, m->net.grads);
-        }
-        if (*stopped)
-            break;
-        /* Running figures over the epoch's batches, as Keras reports them. */
-        h->train_loss[e] = (float)(loss_sum / seen);
-        h->train_acc[e] = (float)correct / (float)seen;
-        evaluate(&m->net, &w, &p, h->val_index, n_val, bx, by, &h->val_loss[e], &h->val_acc[e],
-                 NULL);
-        h->epochs = e + 1;
-        if (is_better(h, e, best_e)) {
-            best_e = e;
-            bad = 0;
-            memcpy(best, m->net.params, sizeof(float) * m->net.n_params);
-        } else {
-            bad++;
-        }
-        h->best_epoch = best_e + 1;
-        if (io && io->checkpoint) {
-            /* The kept model so far, so that an interrupted run loses at most this epoch. */
-            m->epochs = h->epochs;
-            m->best_epoch = h->best_epoch;
-            m->train_accuracy = h->train_acc[best_e];
-            m->val_accuracy = h->val_acc[best_e];
-            if ((rc = save_params(m, best, io->checkpoint, st)) != TK_OK)
-                goto done;
-        }
-        if (io && io->callback)
-            io->callback(io->user, h, cfg->epochs);
-        if (cfg->patience > 0 && n_val > 0 && bad >= cfg->patience)
-            break;
-    }
-    if (best_e >= 0)
-        memcpy(m->net.params, best, sizeof(float) * m->net.n_params);
-    evaluate(&m->net, &w, &p, train_idx, n_train, bx, by, &(float){0}, &h->train_accuracy,
-             NULL);
-    evaluate(&m->net, &w, &p, h->val_index, n_val, bx, by, &(float){0}, &h->val_accuracy,
-             h->val_pred);
+    for (int k = 0; k < members && !*stopped && !rc; k++)
+        rc = train_member(m, k, &t, io, h, stopped, st);
+    if (rc || *stopped)
+        goto done;
+    for (int i = 0, nt = 0; i < s->n; i++)
+        if (!(is_val && is_val[i]))
+            t.train_idx[nt++] = i;
+    h->train_accuracy = evaluate_ensemble(m, &t.w, &t.p, t.train_idx, n_train, t.bx, t.by,
+                                          probs, NULL);
+    h->val_accuracy = evaluate_ensemble(m, &t.w, &t.p, h->val_index, n_val, t.bx, t.by, probs,
+                                        h->val_pred);
     m->epochs = h->epochs;
     m->best_epoch = h->best_epoch;
     m->train_accuracy = h->train_accuracy;
@@ -583,13 +808,15 @@ done:
     arena_free(&arena);
     free_feature_set(&feat);
     free(x_all);
-    free(bx);
-    free(adam_mv);
-    free(best);
-    free(scratch);
+    free(probs);
+    free(t.bx);
+    free(t.adam_mv);
+    free(t.best);
+    free(t.scratch);
+    free(t.frame);
     free(labels);
-    free(order);
-    free(by);
+    free(t.train_idx);
+    free(t.by);
     if (rc) {
         clf_free(m);
         clf_history_free(h);
@@ -611,13 +838,81 @@ static StatusCode meta_int(TkwWriter *w, const char *key, long long v, Status *s
     return tkw_writer_meta(w, key, text, st);
 }
 
-/* The tensors in PyTorch state_dict names (lstm.weight_ih_l0, ..., fc.weight, fc.bias), taken
- * from params laid out as m->net.params, then the normalisation. */
-static StatusCode save_params(const ClfModel *m, const float *params, const char *path,
-                              Status *st)
+/* The tensors of member k: PyTorch's state_dict names (lstm.weight_ih_l0, ..., fc.weight,
+ * fc.bias), prefixed "member<k>." after the first. */
+static void tensor_name(char *name, int k, const char *what)
 {
-    const LstmClassifierConfig *c = &m->net.cfg;
-    const int G = 4 * c->hidden;
+    if (k)
+        snprintf(name, TKW_NAME_MAX, "member%d.%s", k, what);
+    else
+        snprintf(name, TKW_NAME_MAX, "%s", what);
+}
+
+/* Member k's tensors, taken from params laid out as m->net[k].params. */
+static StatusCode write_member(TkwWriter *w, const ClfModel *m, int k, const float *params,
+                               Status *st)
+{
+    const LstmClassifier *net = &m->net[k];
+    const LstmClassifierConfig *c = &net->cfg;
+    const int G = 4 * c->hidden, dirs = net->lstm.dirs;
+    StatusCode rc = TK_OK;
+    char name[TKW_NAME_MAX], what[32];
+    for (int l = 0; l < c->layers * dirs && !rc; l++) {
+        const RnnWeights *rw = &net->lstm.w[l / dirs][l % dirs];
+        const int in = l / dirs ? dirs * c->hidden : c->features;
+        const struct {
+            const char *name;
+            const float *p;
+            int rows, cols;
+        } t[4] = {{"weight_ih", rw->w_ih, G, in}, {"weight_hh", rw->w_hh, G, c->hidden},
+                  {"bias_ih", rw->b_ih, G, 0}, {"bias_hh", rw->b_hh, G, 0}};
+        for (int i = 0; i < 4 && !rc; i++) {
+            snprintf(what, sizeof what, "lstm.%s_l%d%s", t[i].name, l / dirs,
+                     l % dirs ? "_reverse" : "");
+            tensor_name(name, k, what);
+            const int shape[2] = {t[i].rows, t[i].cols};
+            rc = tkw_writer_tensor(w, name, DTYPE_F32, t[i].cols ? 2 : 1, shape,
+                                   params + (t[i].p - net->params), st);
+        }
+    }
+    const int fc_w[2] = {c->classes, net->fc.in}, fc_b[1] = {c->classes};
+    tensor_name(name, k, "fc.weight");
+    if (!rc) rc = tkw_writer_tensor(w, name, DTYPE_F32, 2, fc_w,
+                                    params + (net->fc.w - net->params), st);
+    tensor_name(name, k, "fc.bias");
+    if (!rc) rc = tkw_writer_tensor(w, name, DTYPE_F32, 1, fc_b,
+                                    params + (net->fc.b - net->params), st);
+    return rc;
+}
+
+/* ClfBody as metadata: "view" = "A B", "bones" = "A-B A-B ...", "distances", "positions";
+ * absent keys (files from before) mean off, off, 0, 1. */
+static StatusCode write_body(TkwWriter *w, const ClfBody *b, Status *st)
+{
+    char text[CLF_BONES_MAX * 24 + 1];
+    StatusCode rc = TK_OK;
+    if (b->view) {
+        snprintf(text, sizeof text, "%d %d", b->view_from, b->view_to);
+        rc = tkw_writer_meta(w, "view", text, st);
+    }
+    if (!rc && b->n_bones) {
+        size_t used = 0;
+        for (int k = 0; k < b->n_bones; k++)
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s%d-%d", k ? " " : "",
+                                     b->bones[k][0], b->bones[k][1]);
+        rc = tkw_writer_meta(w, "bones", text, st);
+    }
+    if (!rc) rc = meta_int(w, "distances", b->distances, st);
+    if (!rc) rc = meta_int(w, "positions", !b->positions_off, st);
+    return rc;
+}
+
+/* The model file: metadata, the first `members` members' tensors (the last one's from `last`
+ * when not NULL: the epoch kept so far while it trains), then the normalisation. */
+static StatusCode save_params(const ClfModel *m, int members, const float *last,
+                              const char *path, Status *st)
+{
+    const LstmClassifierConfig *c = &m->net[0].cfg;
     TkwWriter *w;
     StatusCode rc = tkw_writer_new(&w, st);
     if (rc)
@@ -626,17 +921,21 @@ static StatusCode save_params(const ClfModel *m, const float *params, const char
     rc = tkw_writer_meta(w, "kind", "lstm_classifier", st);
     if (!rc) rc = tkw_writer_meta(w, "features", m->features, st);
     if (!rc) rc = meta_int(w, "n_features", c->features, st);
+    if (!rc) rc = meta_int(w, "frame_values", m->frame_values, st);
     if (!rc) rc = meta_int(w, "hidden", c->hidden, st);
     if (!rc) rc = meta_int(w, "layers", c->layers, st);
     if (!rc) rc = meta_int(w, "classes", c->classes, st);
+    if (!rc) rc = meta_int(w, "members", members, st);
+    if (!rc) rc = meta_int(w, "bidirectional", m->net[0].bidirectional, st);
     if (!rc) rc = meta_int(w, "time_steps", m->time_steps, st);
     if (!rc) rc = tkw_writer_meta(w, "fit", fit_name(m->fit), st);
     if (!rc) rc = tkw_writer_meta(w, "norm", "zscore", st);
-    if (!rc) rc = tkw_writer_meta(w, "pool", m->net.pool_mean ? "mean" : "last", st);
+    if (!rc) rc = tkw_writer_meta(w, "pool", m->net[0].pool_mean ? "mean" : "last", st);
     if (!rc) rc = meta_int(w, "xy", m->xy, st);
     if (!rc) rc = meta_int(w, "center", m->center, st);
     if (!rc) rc = meta_int(w, "torso", m->torso, st);
     if (!rc) rc = meta_int(w, "velocity", m->velocity, st);
+    if (!rc) rc = write_body(w, &m->body, st);
     if (!rc) rc = meta_int(w, "epochs", m->epochs, st);
     if (!rc) rc = meta_int(w, "best_epoch", m->best_epoch, st);
     if (!rc && m->pose_model[0]) rc = tkw_writer_meta(w, "pose_model", m->pose_model, st);
@@ -663,28 +962,9 @@ static StatusCode save_params(const ClfModel *m, const float *params, const char
         snprintf(key, sizeof key, "class.%d", k);
         rc = tkw_writer_meta(w, key, m->class_names[k], st);
     }
-    for (int l = 0; l < c->layers && !rc; l++) {
-        const RnnWeights *rw = &m->net.lstm.w[l][0];
-        const int in = l ? c->hidden : c->features;
-        const struct {
-            const char *name;
-            const float *p;
-            int rows, cols;
-        } t[4] = {{"weight_ih", rw->w_ih, G, in}, {"weight_hh", rw->w_hh, G, c->hidden},
-                  {"bias_ih", rw->b_ih, G, 0}, {"bias_hh", rw->b_hh, G, 0}};
-        for (int k = 0; k < 4 && !rc; k++) {
-            char name[TKW_NAME_MAX];
-            snprintf(name, sizeof name, "lstm.%s_l%d", t[k].name, l);
-            const int shape[2] = {t[k].rows, t[k].cols};
-            rc = tkw_writer_tensor(w, name, DTYPE_F32, t[k].cols ? 2 : 1, shape,
-                                   params + (t[k].p - m->net.params), st);
-        }
-    }
-    const int fc_w[2] = {c->classes, c->hidden}, fc_b[1] = {c->classes}, nf[1] = {c->features};
-    if (!rc) rc = tkw_writer_tensor(w, "fc.weight", DTYPE_F32, 2, fc_w,
-                                    params + (m->net.fc.w - m->net.params), st);
-    if (!rc) rc = tkw_writer_tensor(w, "fc.bias", DTYPE_F32, 1, fc_b,
-                                    params + (m->net.fc.b - m->net.params), st);
+    for (int k = 0; k < members && !rc; k++)
+        rc = write_member(w, m, k, last && k == members - 1 ? last : m->net[k].params, st);
+    const int nf[1] = {c->features};
     if (!rc) rc = tkw_writer_tensor(w, "norm.shift", DTYPE_F32, 1, nf, m->norm.shift, st);
     if (!rc) rc = tkw_writer_tensor(w, "norm.scale", DTYPE_F32, 1, nf, m->norm.scale, st);
     if (!rc)
@@ -695,7 +975,7 @@ static StatusCode save_params(const ClfModel *m, const float *params, const char
 
 StatusCode clf_save(const ClfModel *m, const char *path, Status *st)
 {
-    return save_params(m, m->net.params, path, st);
+    return save_params(m, m->members, NULL, path, st);
 }
 
 static StatusCode read_int(const TkwFile *f, const char *key, long lo, long hi, int *out,
@@ -709,6 +989,57 @@ static StatusCode read_int(const TkwFile *f, const char *key, long lo, long hi, 
                            v ? "not a whole number in range" : "missing");
     *out = (int)x;
     return TK_OK;
+}
+
+/* Member k's tensors (see write_member) into net, initialised with the file's shapes. */
+static StatusCode read_member(const TkwFile *f, LstmClassifier *net, int k, Status *st)
+{
+    const LstmClassifierConfig *c = &net->cfg;
+    const size_t G = 4 * (size_t)c->hidden;
+    const int dirs = net->lstm.dirs;
+    char name[TKW_NAME_MAX], what[32];
+    StatusCode rc = TK_OK;
+    for (int l = 0; l < c->layers * dirs && !rc; l++) {
+        const RnnWeights *rw = &net->lstm.w[l / dirs][l % dirs];
+        const size_t in = l / dirs ? (size_t)dirs * c->hidden : (size_t)c->features;
+        const struct {
+            const char *name;
+            float *p;
+            size_t n;
+        } t[4] = {{"weight_ih", rw->w_ih, G * in}, {"weight_hh", rw->w_hh, G * c->hidden},
+                  {"bias_ih", rw->b_ih, G}, {"bias_hh", rw->b_hh, G}};
+        for (int i = 0; i < 4 && !rc; i++) {
+            snprintf(what, sizeof what, "lstm.%s_l%d%s", t[i].name, l / dirs,
+                     l % dirs ? "_reverse" : "");
+            tensor_name(name, k, what);
+            rc = tkw_read_f32(f, name, t[i].p, t[i].n, st);
+        }
+    }
+    tensor_name(name, k, "fc.weight");
+    if (!rc) rc = tkw_read_f32(f, name, net->fc.w, (size_t)c->classes * net->fc.in, st);
+    tensor_name(name, k, "fc.bias");
+    if (!rc) rc = tkw_read_f32(f, name, net->fc.b, (size_t)c->classes, st);
+    return rc;
+}
+
+/* The metadata write_body writes. */
+static StatusCode read_body(const TkwFile *f, ClfBody *b, Status *st)
+{
+    memset(b, 0, sizeof *b);
+    const char *view = tkw_meta(f, "view"), *bones = tkw_meta(f, "bones");
+    b->view = view != NULL;
+    if (view && sscanf(view, "%d %d", &b->view_from, &b->view_to) != 2)
+        return status_fail(st, TK_EFORMAT, "%s: metadata 'view' is not two joints", f->path);
+    if (bones && clf_parse_bones(bones, b, st))
+        return app_status_prefix(st, f->path);
+    StatusCode rc = TK_OK;
+    if (tkw_meta(f, "distances"))
+        rc = read_int(f, "distances", 0, 1, &b->distances, st);
+    int positions = 1;
+    if (!rc && tkw_meta(f, "positions"))
+        rc = read_int(f, "positions", 0, 1, &positions, st);
+    b->positions_off = !positions;
+    return rc;
 }
 
 StatusCode clf_load(ClfModel *m, const char *path, Status *st)
@@ -749,6 +1080,24 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
     if (!rc) rc = read_int(&f, "velocity", 0, 1, &m->velocity, st);
     if (!rc && m->velocity && c.features % 2)
         rc = status_fail(st, TK_EFORMAT, "%s: velocity with an odd feature count", path);
+    /* Keys absent in files from before ensembles and body-part features. */
+    m->members = 1;
+    int bidirectional = 0;
+    if (!rc && tkw_meta(&f, "bidirectional"))
+        rc = read_int(&f, "bidirectional", 0, 1, &bidirectional, st);
+    if (!rc && tkw_meta(&f, "members"))
+        rc = read_int(&f, "members", 1, CLF_ENSEMBLE_MAX, &m->members, st);
+    if (!rc)
+        rc = read_body(&f, &m->body, st);
+    m->frame_values = m->velocity ? c.features / 2 : c.features;
+    if (!rc && tkw_meta(&f, "frame_values"))
+        rc = read_int(&f, "frame_values", 1, 1 << 20, &m->frame_values, st);
+    if (!rc && (rc = clf_check_body(&m->body, m->frame_values, st)) != TK_OK)
+        app_status_prefix(st, path);
+    if (!rc && clf_feature_count(m, m->frame_values) != c.features)
+        rc = status_fail(st, TK_EFORMAT, "%s: metadata 'n_features' %d does not follow from "
+                         "'frame_values' %d and the features asked for", path, c.features,
+                         m->frame_values);
     if (!rc) rc = read_int(&f, "epochs", 0, 1 << 30, &m->epochs, st);
     if (!rc) rc = read_int(&f, "best_epoch", 0, 1 << 30, &m->best_epoch, st);
     const char *pose_model = tkw_meta(&f, "pose_model"); /* only for features from video */
@@ -764,8 +1113,10 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
         const char *ta = tkw_meta(&f, "train_accuracy"), *va = tkw_meta(&f, "val_accuracy");
         m->train_accuracy = ta ? strtof(ta, NULL) : NAN;
         m->val_accuracy = va ? strtof(va, NULL) : NAN;
-        rc = lstm_classifier_init(&m->net, &c, st);
-        m->net.pool_mean = pool && !strcmp(pool, "mean");
+        for (int k = 0; k < m->members && !rc; k++) {
+            rc = lstm_classifier_init_dirs(&m->net[k], &c, bidirectional, st);
+            m->net[k].pool_mean = pool && !strcmp(pool, "mean");
+        }
     }
     if (!rc) {
         m->class_names = calloc((size_t)c.classes, sizeof(char *));
@@ -785,24 +1136,8 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
         else if (!(m->class_names[k] = strdup(name)))
             rc = status_fail(st, TK_ENOMEM, "%s: cannot allocate class names", path);
     }
-    const int G = 4 * c.hidden;
-    for (int l = 0; l < (rc ? 0 : c.layers); l++) {
-        const RnnWeights *rw = &m->net.lstm.w[l][0];
-        const size_t in = l ? (size_t)c.hidden : (size_t)c.features;
-        const struct {
-            const char *name;
-            float *p;
-            size_t n;
-        } t[4] = {{"weight_ih", rw->w_ih, G * in}, {"weight_hh", rw->w_hh, (size_t)G * c.hidden},
-                  {"bias_ih", rw->b_ih, G}, {"bias_hh", rw->b_hh, G}};
-        for (int k = 0; k < 4 && !rc; k++) {
-            char name[TKW_NAME_MAX];
-            snprintf(name, sizeof name, "lstm.%s_l%d", t[k].name, l);
-            rc = tkw_read_f32(&f, name, t[k].p, t[k].n, st);
-        }
-    }
-    if (!rc) rc = tkw_read_f32(&f, "fc.weight", m->net.fc.w, (size_t)c.classes * c.hidden, st);
-    if (!rc) rc = tkw_read_f32(&f, "fc.bias", m->net.fc.b, (size_t)c.classes, st);
+    for (int k = 0; k < (rc ? 0 : m->members); k++)
+        rc = read_member(&f, &m->net[k], k, st);
     if (!rc) rc = tkw_read_f32(&f, "norm.shift", m->norm.shift, (size_t)c.features, st);
     if (!rc) rc = tkw_read_f32(&f, "norm.scale", m->norm.scale, (size_t)c.features, st);
     tkw_close(&f);
@@ -812,7 +1147,8 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
                 free(m->class_names[k]);
         free(m->class_names);
         m->class_names = NULL;
-        lstm_classifier_free(&m->net);
+        for (int k = 0; k < m->members; k++)
+            lstm_classifier_free(&m->net[k]);
         seqnorm_free(&m->norm);
     }
     return rc;
@@ -823,23 +1159,27 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
 StatusCode clf_predict(ClfModel *m, const float *x, int n_frames, int F, float *probs,
                        Status *st)
 {
-    const LstmClassifierConfig *c = &m->net.cfg;
-    const int raw_f = m->velocity ? c->features / 2 : c->features, Fm = c->features;
-    if (F != raw_f)
-        return status_fail(st, TK_EINVAL, "%d features per frame, the model takes %d", F, raw_f);
+    const LstmClassifierConfig *c = &m->net[0].cfg;
+    const int Fm = c->features;
+    if (F != m->frame_values)
+        return status_fail(st, TK_EINVAL, "%d features per frame, the model takes %d", F,
+                           m->frame_values);
     if (n_frames < 1)
         return status_fail(st, TK_EINVAL, "no frames");
-    const int T = m->time_steps;
+    const int T = m->time_steps, widest = Fm > F ? Fm : F;
     /* The same steps as training: per-frame features of the raw frames, then fit to T. */
-    float *frames = malloc(sizeof(float) * (size_t)n_frames * Fm);
+    float *frames = malloc(sizeof(float) * (size_t)n_frames * widest);
     float *seq = malloc(sizeof(float) * (size_t)T * Fm);
-    if (!frames || !seq) {
+    float *row = malloc(sizeof(float) * (size_t)F);
+    if (!frames || !seq || !row) {
         free(frames);
         free(seq);
-        return status_fail(st, TK_ENOMEM, "cannot allocate %d x %d", n_frames, Fm);
+        free(row);
+        return status_fail(st, TK_ENOMEM, "cannot allocate %d x %d", n_frames, widest);
     }
     memcpy(frames, x, sizeof(float) * (size_t)n_frames * F);
-    StatusCode rc = frame_features(m, frames, n_frames, F, NULL, st);
+    StatusCode rc = frame_features(m, frames, n_frames, F, NULL, row, st);
+    free(row);
     if (m->fit == SEQ_FIT_CROP)
         seq_crop(frames, n_frames, Fm, T, seq);
     else
@@ -849,20 +1189,23 @@ StatusCode clf_predict(ClfModel *m, const float *x, int n_frames, int F, float *
     Arena measure, arena = {0};
     LstmClassifierWork w;
     arena_init_measure(&measure);
-    lstm_classifier_work_plan(&m->net, &w, &measure, T, 1, st);
+    lstm_classifier_work_plan(&m->net[0], &w, &measure, T, 1, st);
     if (!rc)
         rc = arena_init(&arena, measure.peak, st);
     if (!rc)
-        rc = lstm_classifier_work_plan(&m->net, &w, &arena, T, 1, st);
-    if (!rc) {
-        lstm_classifier_step(&m->net, &w, seq, NULL, T, 1, 0);
+        rc = lstm_classifier_work_plan(&m->net[0], &w, &arena, T, 1, st);
+    /* An ensemble's answer is its members' mean probabilities. */
+    for (int k = 0; k < c->classes && !rc; k++)
+        probs[k] = 0.0f;
+    for (int k = 0; k < m->members && !rc; k++) {
+        lstm_classifier_step(&m->net[k], &w, seq, NULL, T, 1, 0);
         double mx = w.logits[0], sum = 0;
-        for (int k = 1; k < c->classes; k++)
-            mx = w.logits[k] > mx ? w.logits[k] : mx;
-        for (int k = 0; k < c->classes; k++)
-            sum += exp(w.logits[k] - mx);
-        for (int k = 0; k < c->classes; k++)
-            probs[k] = (float)(exp(w.logits[k] - mx) / sum);
+        for (int j = 1; j < c->classes; j++)
+            mx = w.logits[j] > mx ? w.logits[j] : mx;
+        for (int j = 0; j < c->classes; j++)
+            sum += exp(w.logits[j] - mx);
+        for (int j = 0; j < c->classes; j++)
+            probs[j] += (float)(exp(w.logits[j] - mx) / sum / m->members);
     }
     arena_free(&arena);
     free(seq);

@@ -19,6 +19,26 @@ typedef struct {
     float rotate_deg, scale, crop;
 } ClfAugment;
 
+/* Features that do not depend on where the body faces or how long its limbs are (joint
+ * positions only); all zeros = none of them. view (1: on), view_from, view_to: each sequence
+ * is turned about the vertical (y) axis so that the mean direction from joint view_from to
+ * joint view_to over its frames, seen from above, points along +x (e.g. left hip -> right
+ * hip: the body faces the camera).
+ * bones: the unit vector from joint bones[k][0] to bones[k][1] of every listed pair appended
+ * to each frame (directions of body parts: the relative orientations that the Lie-group
+ * features of Vemulapalli et al., CVPR 2014, describe, without limb lengths). distances: the
+ * distance between every pair of joints appended (after body scaling). positions_off: the
+ * joint coordinates themselves left out (bones or distances only). */
+#define CLF_BONES_MAX 64
+typedef struct {
+    int view, view_from, view_to;
+    int n_bones;
+    int bones[CLF_BONES_MAX][2];
+    int distances, positions_off;
+} ClfBody;
+
+#define CLF_ENSEMBLE_MAX 16
+
 typedef struct {
     int layers, hidden, batch, time_steps, epochs;
     int patience;  /* epochs without a better validation score before stopping; 0 = never */
@@ -26,10 +46,14 @@ typedef struct {
     SeqFit fit;
     float dropout; /* after every LSTM layer, in training (LstmClassifier.dropout) */
     int pool_mean; /* 1: fc reads the mean over the steps (LstmClassifier.pool_mean) */
+    int bidirectional; /* 1: both directions (lstm_classifier_init_dirs) */
     int center;    /* joint whose position is subtracted from every joint per frame; -1 = none */
     int torso;     /* joint whose mean distance to the centre joint over the sequence divides
                     * every coordinate (body-size normalisation); -1 = none */
     int velocity;  /* 1: every feature's change since the previous frame appended */
+    ClfBody body;  /* view normalisation and body-part features (positions only) */
+    int ensemble;  /* models trained from seeds seed .. seed + ensemble - 1, probabilities
+                    * averaged; 0 or 1 = one model */
     ClfAugment augment;
     const char *pose_model; /* the pose model that made the features of a video ("lite", "full",
                              * "heavy"), recorded so that predict uses the same; NULL: not video */
@@ -46,23 +70,29 @@ ClfConfig clf_default_config(void); /* 1 layer, 100 hidden, batch 8, T 200, 300 
 #define CLF_FEATURES_MAX 32
 
 typedef struct {
-    LstmClassifier net;
+    LstmClassifier net[CLF_ENSEMBLE_MAX]; /* net[0 .. members): same shapes, own weights */
+    int members;
     SeqNorm norm;
     int time_steps;
     SeqFit fit;
     int xy;                          /* 1: x, y of x, y, z triples kept */
     int center, torso, velocity;     /* see ClfConfig */
+    ClfBody body;                    /* see ClfConfig */
+    int frame_values;                /* raw values per frame it takes (before features) */
     char features[CLF_FEATURES_MAX];
     char pose_model[8];              /* ClfConfig.pose_model; "" when not from video */
-    char **class_names;              /* net.cfg.classes, owned */
+    char **class_names;              /* net[0].cfg.classes, owned */
     int epochs, best_epoch;          /* provenance, written to the file */
     float train_accuracy, val_accuracy;
     uint64_t seed;
     ClfConfig trained_with;          /* written as provenance; not read back */
 } ClfModel;
 
-/* Per-epoch figures of a training run (arrays of cfg.epochs; the first `epochs` are set). */
+/* Per-epoch figures of a training run (arrays of cfg.epochs; the first `epochs` are set); of
+ * an ensemble, the curves are those of the member being trained (the last, once done) and the
+ * accuracies and predictions at the end those of the whole ensemble. */
 typedef struct {
+    int member, members;      /* 0-based member being trained, of members */
     int epochs, best_epoch;   /* epochs run; 1-based epoch whose parameters were kept */
     float *train_loss, *train_acc, *val_loss, *val_acc;
     int n_train, n_val;
@@ -115,8 +145,26 @@ StatusCode clf_torso_scale_frames(float *x, size_t rows, int F, int dims, int a,
 void clf_velocity_frames(float *x, int n_frames, int F);
 
 /* The per-frame features the model takes from raw frames x [n_frames x F] (room for
- * n_frames x 2F): centred, body-scaled, velocities appended, as the model says. */
+ * n_frames x clf_feature_count(m, F)): centred, turned to face the camera, body-scaled,
+ * body-part values and velocities appended, as the model says. */
 StatusCode clf_frame_features(const ClfModel *m, float *x, int n_frames, int F, Status *st);
+
+/* Per-frame features the model makes from F raw values per frame. */
+int clf_feature_count(const ClfModel *m, int F);
+
+/* Values per frame that b makes from F joint coordinates (before velocities). */
+int clf_body_values(const ClfBody *b, int F);
+
+/* Refuses a ClfBody that does not fit F raw values per frame (x, y, z of F / 3 joints). */
+StatusCode clf_check_body(const ClfBody *b, int F, Status *st);
+
+/* Parses "A-B A-B ..." (spaces or commas between pairs) into b->bones. */
+StatusCode clf_parse_bones(const char *list, ClfBody *b, Status *st);
+
+/* Turns rows frames of x (F / 3 joints of x, y, z, y vertical) about the vertical axis
+ * through the origin so that the mean direction from joint `from` to joint `to`, seen from
+ * above, points along +x (ClfBody.view_from). */
+StatusCode clf_view_normalise(float *x, size_t rows, int F, int from, int to, Status *st);
 
 /* Per-frame features of a video (any input `takt pose` takes) through the pose pipeline:
  * kind "keypoints" = x, y, z (x, y with xy) of the 33 landmarks, "landmarks" = x, y, z,

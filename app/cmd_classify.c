@@ -62,8 +62,16 @@ static void usage(FILE *out)
             "  --torso J            divide coordinates by the mean distance of joint J to the\n"
             "                       --center joint over the sequence (body-size normalisation)\n"
             "  --velocity           append each feature's change since the previous frame\n"
+            "  --view A,B           turn each sequence about the vertical axis so that joint A\n"
+            "                       -> joint B (e.g. left -> right hip) points along +x\n"
+            "  --bones LIST         append the unit direction of each joint pair A-B of LIST\n"
+            "                       (\"19-2 0-2 ...\"): body-part orientations without limb lengths\n"
+            "  --distances          append the distance between every pair of joints\n"
+            "  --no-positions       leave the joint coordinates out (bones / distances only)\n"
+            "  --ensemble N         N models from seeds S..S+N-1, mean probabilities (1)\n"
             "  --dropout P          dropout after every LSTM layer in training (0)\n"
             "  --pool last|mean     fc reads the last step's output or the mean over steps (last)\n"
+            "  --bidirectional      both directions; fc reads both final states (or means)\n"
             "  --augment-rotate DEG training sequences turned by U(-DEG, DEG) about the vertical\n"
             "                       axis through the --center joint (0 = off)\n"
             "  --augment-scale S    training sequences scaled by U(1-S, 1+S) (0)\n"
@@ -322,7 +330,8 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
         if (!strcmp(a, "-o") || !strcmp(a, "--split") || !strcmp(a, "--val-subjects") ||
             !strcmp(a, "--features") || !strcmp(a, "--bvh-dir") || !strcmp(a, "--segments") ||
             !strcmp(a, "--curves") || !strcmp(a, "--split-subjects") ||
-            !strcmp(a, "--subjects") || !strcmp(a, "--pool")) {
+            !strcmp(a, "--subjects") || !strcmp(a, "--pool") || !strcmp(a, "--view") ||
+            !strcmp(a, "--bones")) {
             const char *v = app_option_value(verb, argc, argv, &i);
             if (!v)
                 return EXIT_USAGE;
@@ -333,6 +342,19 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
             else if (!strcmp(a, "--segments")) o->segments = v;
             else if (!strcmp(a, "--curves")) o->curves = v;
             else if (!strcmp(a, "--subjects")) o->subjects = v;
+            else if (!strcmp(a, "--view")) {
+                ClfBody *b = &o->cfg.body;
+                char *end;
+                b->view = 1;
+                b->view_from = (int)strtol(v, &end, 10);
+                b->view_to = end != v && *end == ',' ? (int)strtol(end + 1, &end, 10) : -1;
+                if (*end || b->view_from < 0 || b->view_to < 0)
+                    return app_usage_error(verb, "--view takes two joints A,B, not '%s'", v);
+            } else if (!strcmp(a, "--bones")) {
+                Status bst = {0};
+                if (clf_parse_bones(v, &o->cfg.body, &bst))
+                    return app_usage_error(verb, "--%s", bst.msg);
+            }
             else if (!strcmp(a, "--pool")) {
                 if (strcmp(v, "last") && strcmp(v, "mean"))
                     return app_usage_error(verb, "--pool takes last or mean, not '%s'", v);
@@ -365,7 +387,7 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
             !strcmp(a, "--val") || !strcmp(a, "--seed") || !strcmp(a, "--center") ||
             !strcmp(a, "--weight-decay") || !strcmp(a, "--torso") || !strcmp(a, "--dropout") ||
             !strcmp(a, "--augment-rotate") || !strcmp(a, "--augment-scale") ||
-            !strcmp(a, "--augment-crop")) {
+            !strcmp(a, "--augment-crop") || !strcmp(a, "--ensemble")) {
             if (!(v = app_option_value(verb, argc, argv, &i)))
                 return EXIT_USAGE;
         }
@@ -378,6 +400,8 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
         else if (!strcmp(a, "--threads")) rc = app_parse_int(verb, a, v, 1, 1024, &o->threads);
         else if (!strcmp(a, "--center")) rc = app_parse_int(verb, a, v, 0, 1 << 20, &o->cfg.center);
         else if (!strcmp(a, "--torso")) rc = app_parse_int(verb, a, v, 0, 1 << 20, &o->cfg.torso);
+        else if (!strcmp(a, "--ensemble"))
+            rc = app_parse_int(verb, a, v, 1, CLF_ENSEMBLE_MAX, &o->cfg.ensemble);
         else if (!strcmp(a, "--seed")) rc = app_parse_seed(verb, v, &o->cfg.seed);
         else if (v) {
             rc = app_parse_double(verb, a, v, &d);
@@ -403,6 +427,9 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
         else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--crop")) o->cfg.fit = SEQ_FIT_CROP;
         else if (!strcmp(a, "--velocity")) o->cfg.velocity = 1;
+        else if (!strcmp(a, "--distances")) o->cfg.body.distances = 1;
+        else if (!strcmp(a, "--bidirectional")) o->cfg.bidirectional = 1;
+        else if (!strcmp(a, "--no-positions")) o->cfg.body.positions_off = 1;
         else if (a[0] == '-' && a[1])
             return app_usage_error(verb, "unknown option '%s'", a);
         else if (*n_positional < max_positional)
@@ -429,15 +456,27 @@ static void default_options(Options *o)
 
 typedef struct {
     Progress progress;
-    int started;
+    int started, member;
     const char *label;
+    char member_label[96];
 } View;
 
 static void on_epoch(void *user, const ClfHistory *h, int total)
 {
     View *v = user;
+    if (v->started && h->member != v->member) {
+        progress_end(&v->progress, NULL);
+        v->started = 0;
+    }
     if (!v->started) {
-        progress_start(&v->progress, v->label, total, "epochs");
+        /* One bar per member of an ensemble: each stops early on its own. */
+        v->member = h->member;
+        if (h->members > 1)
+            snprintf(v->member_label, sizeof v->member_label, "%s, model %d of %d", v->label,
+                     h->member + 1, h->members);
+        else
+            snprintf(v->member_label, sizeof v->member_label, "%s", v->label);
+        progress_start(&v->progress, v->member_label, total, "epochs");
         v->started = 1;
     }
     const int e = h->epochs - 1;
@@ -452,7 +491,7 @@ static StatusCode write_curves(const char *dir, const ClfModel *m, const SeqSet 
 {
     if (mkdir(dir, 0777) && errno != EEXIST)
         return status_fail(st, TK_EIO, "%s: cannot create: %s", dir, strerror(errno));
-    const int n = h->epochs, C = m->net.cfg.classes;
+    const int n = h->epochs, C = m->net[0].cfg.classes;
     double *buf = malloc(sizeof(double) * ((size_t)5 * (n ? n : 1) + (size_t)C * C));
     if (!buf)
         return status_fail(st, TK_ENOMEM, "%s: cannot allocate the plots", dir);
@@ -594,7 +633,7 @@ static int classify_train(int argc, char **argv)
 static void print_prediction(const ClfModel *m, const char *file, int seq_id,
                              const float *probs, int json)
 {
-    const int C = m->net.cfg.classes;
+    const int C = m->net[0].cfg.classes;
     int best = 0;
     for (int k = 1; k < C; k++)
         if (probs[k] > probs[best])
@@ -751,7 +790,7 @@ static int classify_predict(int argc, char **argv)
     }
     if (m.pose_model[0])
         pose.model = m.pose_model;
-    float *probs = malloc(sizeof(float) * (size_t)m.net.cfg.classes);
+    float *probs = malloc(sizeof(float) * (size_t)m.net[0].cfg.classes);
     if (!probs) {
         clf_free(&m);
         free(files);
@@ -760,7 +799,7 @@ static int classify_predict(int argc, char **argv)
     }
     if (!json) {
         printf("file,seq_id,class");
-        for (int k = 0; k < m.net.cfg.classes; k++)
+        for (int k = 0; k < m.net[0].cfg.classes; k++)
             printf(",%s", m.class_names[k]);
         printf("\n");
     }

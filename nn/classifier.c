@@ -1,8 +1,9 @@
 /* classifier.c — the two supervised models trained on softmax cross-entropy:
- *   "B"  LSTM (unidirectional, batch-first) -> output of the last step -> Linear(H -> classes)
- *        (state_dict: lstm.*, fc.weight, fc.bias), optionally with dropout after every LSTM
- *        layer in training (nn.LSTM(dropout=p) between layers, nn.Dropout(p) before fc) and
- *        the mean of the outputs over time instead of the last step's;
+ *   "B"  LSTM (batch-first) -> output of the last step -> Linear(H -> classes) (state_dict:
+ *        lstm.*, fc.weight, fc.bias), optionally bidirectional (fc then reads both
+ *        directions' final states, 2H values), with dropout after every LSTM layer in training
+ *        (nn.LSTM(dropout=p) between layers, nn.Dropout(p) before fc) and the mean of the
+ *        outputs over time instead of the final states;
  *   MLP  Linear(in -> hidden) -> ReLU -> Linear(hidden -> classes) (fc1.*, fc2.*).
  * Parameters in one flat array each, as for the autoencoder. */
 #include "nn.h"
@@ -34,6 +35,12 @@ static StatusCode alloc_params(size_t n, float **params, float **grads, Status *
 
 StatusCode lstm_classifier_init(LstmClassifier *m, const LstmClassifierConfig *cfg, Status *st)
 {
+    return lstm_classifier_init_dirs(m, cfg, 0, st);
+}
+
+StatusCode lstm_classifier_init_dirs(LstmClassifier *m, const LstmClassifierConfig *cfg,
+                                     int bidirectional, Status *st)
+{
     memset(m, 0, sizeof *m);
     if (cfg->features < 1 || cfg->hidden < 1 || cfg->layers < 1 ||
         cfg->layers > RNN_MAX_LAYERS || cfg->classes < 2)
@@ -42,19 +49,24 @@ StatusCode lstm_classifier_init(LstmClassifier *m, const LstmClassifierConfig *c
                            "layers %d, classes %d)",
                            cfg->features, cfg->hidden, cfg->layers, cfg->classes);
     m->cfg = *cfg;
-    const size_t rnn_n = rnn_param_count(RNN_LSTM, cfg->features, cfg->hidden, cfg->layers, 1);
-    m->n_params = rnn_n + (size_t)(cfg->hidden + 1) * cfg->classes;
+    m->bidirectional = bidirectional != 0;
+    const int dirs = bidirectional ? 2 : 1, top = dirs * cfg->hidden;
+    const size_t rnn_n =
+        rnn_param_count(RNN_LSTM, cfg->features, cfg->hidden, cfg->layers, dirs);
+    m->n_params = rnn_n + (size_t)(top + 1) * cfg->classes;
     StatusCode rc = alloc_params(m->n_params, &m->params, &m->grads, st);
     if (rc)
         return rc;
-    rnn_bind(&m->lstm, RNN_LSTM, cfg->features, cfg->hidden, cfg->layers, 1, m->params, m->grads);
+    rnn_bind(&m->lstm, RNN_LSTM, cfg->features, cfg->hidden, cfg->layers, dirs, m->params,
+             m->grads);
     for (int l = 0; l < cfg->layers; l++) {
-        m->layer[l] = (Rnn){.kind = RNN_LSTM, .input = l ? cfg->hidden : cfg->features,
-                            .hidden = cfg->hidden, .layers = 1, .dirs = 1};
-        m->layer[l].w[0][0] = m->lstm.w[l][0];
+        m->layer[l] = (Rnn){.kind = RNN_LSTM, .input = l ? top : cfg->features,
+                            .hidden = cfg->hidden, .layers = 1, .dirs = dirs};
+        for (int d = 0; d < dirs; d++)
+            m->layer[l].w[0][d] = m->lstm.w[l][d];
     }
-    const size_t fc_w = (size_t)cfg->hidden * cfg->classes;
-    m->fc = (Linear){cfg->hidden, cfg->classes, m->params + rnn_n, m->params + rnn_n + fc_w,
+    const size_t fc_w = (size_t)top * cfg->classes;
+    m->fc = (Linear){top, cfg->classes, m->params + rnn_n, m->params + rnn_n + fc_w,
                      m->grads + rnn_n, m->grads + rnn_n + fc_w};
     return TK_OK;
 }
@@ -70,7 +82,7 @@ void lstm_classifier_init_params(LstmClassifier *m, Rng *rng)
 {
     const size_t rnn_n = (size_t)(m->fc.w - m->params);
     uniform_fill(m->params, rnn_n, 1.0f / sqrtf((float)m->cfg.hidden), rng);
-    uniform_fill(m->fc.w, m->n_params - rnn_n, 1.0f / sqrtf((float)m->cfg.hidden), rng);
+    uniform_fill(m->fc.w, m->n_params - rnn_n, 1.0f / sqrtf((float)m->fc.in), rng);
 }
 
 StatusCode lstm_classifier_work_plan(const LstmClassifier *m, LstmClassifierWork *w, Arena *a,
@@ -79,7 +91,8 @@ StatusCode lstm_classifier_work_plan(const LstmClassifier *m, LstmClassifierWork
     memset(w, 0, sizeof *w);
     w->T = T;
     w->batch = batch;
-    const size_t B = (size_t)batch, H = (size_t)m->cfg.hidden, C = (size_t)m->cfg.classes;
+    /* H: values per step of the top layer (both directions). */
+    const size_t B = (size_t)batch, H = (size_t)m->fc.in, C = (size_t)m->cfg.classes;
     StatusCode rc = rnn_plan(&m->lstm, &w->rnn, a, T, batch, st);
     struct {
         float **p;
@@ -114,30 +127,63 @@ static RnnBuffers layer_buffers(const RnnBuffers *b, int l)
 {
     RnnBuffers v = {.T = b->T, .B = b->B};
     v.out[0] = b->out[l];
-    v.tape[0][0] = b->tape[l][0];
-    v.scratch[0] = b->scratch[0];
+    for (int d = 0; d < 2; d++) {
+        v.tape[0][d] = b->tape[l][d];
+        v.scratch[d] = b->scratch[d];
+    }
     return v;
 }
 
-/* What fc reads of the top layer's output top [T, B, H]: its last step, or with pool_mean the
- * mean over the steps, into out [B, H]. */
+/* What fc reads of the top layer's output top [T, B, D*H]: the final states (the forward
+ * direction's at the last step, the reverse one's at the first), or with pool_mean the mean
+ * over the steps, into out [B, D*H]. */
 static void summarise_steps(const LstmClassifier *m, const float *top, int T, int B, float *out)
 {
-    const size_t bh = (size_t)B * m->cfg.hidden;
-    if (!m->pool_mean) {
-        memcpy(out, top + (size_t)(T - 1) * bh, bh * sizeof(float));
+    const int H = m->cfg.hidden, DH = m->fc.in;
+    const size_t bdh = (size_t)B * DH;
+    if (m->pool_mean) {
+        memset(out, 0, bdh * sizeof(float));
+        for (int t = 0; t < T; t++)
+            vec_axpy(out, 1.0f / (float)T, top + (size_t)t * bdh, bdh);
         return;
     }
-    memset(out, 0, bh * sizeof(float));
-    for (int t = 0; t < T; t++)
-        vec_axpy(out, 1.0f / (float)T, top + (size_t)t * bh, bh);
+    memcpy(out, top + (size_t)(T - 1) * bdh, bdh * sizeof(float));
+    if (DH > H)
+        for (int b = 0; b < B; b++)
+            memcpy(out + (size_t)b * DH + H, top + (size_t)b * DH + H, H * sizeof(float));
+}
+
+/* The gradient of the top layer's output dout [T, B, D*H] from that of what fc read, dlast
+ * [B, D*H] (the adjoint of summarise_steps). */
+static void spread_steps(const LstmClassifier *m, const float *dlast, int T, int B, float *dout)
+{
+    const int H = m->cfg.hidden, DH = m->fc.in;
+    const size_t bdh = (size_t)B * DH;
+    if (m->pool_mean) {
+        for (int t = 0; t < T; t++) {
+            memcpy(dout + (size_t)t * bdh, dlast, bdh * sizeof(float));
+            vec_scale(dout + (size_t)t * bdh, 1.0f / (float)T, bdh);
+        }
+        return;
+    }
+    memset(dout, 0, (size_t)T * bdh * sizeof(float));
+    if (DH == H) {
+        memcpy(dout + (size_t)(T - 1) * bdh, dlast, bdh * sizeof(float));
+        return;
+    }
+    /* With T == 1 both halves land in the same step, one in each half of its row. */
+    for (int b = 0; b < B; b++) {
+        memcpy(dout + (size_t)(T - 1) * bdh + (size_t)b * DH, dlast + (size_t)b * DH,
+               H * sizeof(float));
+        memcpy(dout + (size_t)b * DH + H, dlast + (size_t)b * DH + H, H * sizeof(float));
+    }
 }
 
 /* Training forward pass with dropout: the layers one by one, each output dropped before the
  * next layer reads it; what fc reads (summarise_steps) dropped in w->last. */
 static void forward_dropout(LstmClassifier *m, LstmClassifierWork *w, int T, int B)
 {
-    const size_t tbh = (size_t)T * B * m->cfg.hidden, bh = (size_t)B * m->cfg.hidden;
+    const size_t tbh = (size_t)T * B * m->fc.in, bh = (size_t)B * m->fc.in;
     const float p = m->dropout;
     const float *in = w->xt;
     for (int l = 0; l < m->cfg.layers; l++) {
@@ -156,7 +202,7 @@ static void forward_dropout(LstmClassifier *m, LstmClassifierWork *w, int T, int
 /* Backward through forward_dropout: w->dout holds the gradient of the top layer's output. */
 static void backward_dropout(LstmClassifier *m, LstmClassifierWork *w, int T, int B)
 {
-    const size_t tbh = (size_t)T * B * m->cfg.hidden;
+    const size_t tbh = (size_t)T * B * m->fc.in;
     float *dy = w->dout, *dx = w->dout2;
     for (int l = m->cfg.layers - 1; l >= 0; l--) {
         RnnBuffers v = layer_buffers(&w->rnn, l);
@@ -174,7 +220,7 @@ static void backward_dropout(LstmClassifier *m, LstmClassifierWork *w, int T, in
 float lstm_classifier_step(LstmClassifier *m, LstmClassifierWork *w, const float *x,
                            const int *labels, int T, int B, int train)
 {
-    const int F = m->cfg.features, H = m->cfg.hidden, C = m->cfg.classes;
+    const int F = m->cfg.features, H = m->fc.in, C = m->cfg.classes;
     /* Without dropout (and always in evaluation) the stack runs as one. */
     const int drop = train && m->dropout > 0.0f;
     to_time_major(x, w->xt, B, T, F);
@@ -194,16 +240,7 @@ float lstm_classifier_step(LstmClassifier *m, LstmClassifierWork *w, const float
     linear_backward(&m->fc, w->last, w->dlogits, w->dlast, B);
     if (drop)
         dropout_backward(w->dlast, w->fc_mask, w->dlast, (size_t)B * H);
-    const size_t bh = (size_t)B * H;
-    if (m->pool_mean) {
-        for (int t = 0; t < T; t++) {
-            memcpy(w->dout + (size_t)t * bh, w->dlast, bh * sizeof(float));
-            vec_scale(w->dout + (size_t)t * bh, 1.0f / (float)T, bh);
-        }
-    } else {
-        memset(w->dout, 0, (size_t)T * bh * sizeof(float));
-        memcpy(w->dout + (size_t)(T - 1) * bh, w->dlast, bh * sizeof(float));
-    }
+    spread_steps(m, w->dlast, T, B, w->dout);
     if (drop)
         backward_dropout(m, w, T, B);
     else

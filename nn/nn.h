@@ -228,8 +228,8 @@ float seqae_step(SeqAE *m, SeqAEWork *w, const float *x, int B, int train);
 /* Encoder + latent only: z [B, latent]. */
 void seqae_encode(const SeqAE *m, SeqAEWork *w, const float *x, int B, float *z);
 
-/* "B": LSTM (unidirectional) -> output of the last step (or the mean over the steps) ->
- * Linear(H -> classes), and the MLP:
+/* "B": LSTM (one direction, or both: lstm_classifier_init_dirs) -> output of the last step
+ * (or the mean over the steps) -> Linear(H or 2H -> classes), and the MLP:
  * Linear(in -> hidden) -> ReLU -> Linear(hidden -> classes); both trained on cross-entropy.
  * Parameter order lstm.* then fc.* (LSTM) and fc1.*, fc2.* (MLP). */
 typedef struct {
@@ -238,6 +238,7 @@ typedef struct {
 
 typedef struct {
     LstmClassifierConfig cfg;
+    int bidirectional; /* see lstm_classifier_init_dirs */
     float dropout; /* training only: p of nn.Dropout after every LSTM layer (PyTorch's
                     * nn.LSTM dropout between layers, then one before fc); 0 (as init leaves
                     * it) = none; set before planning the work buffers */
@@ -255,12 +256,18 @@ typedef struct {
     RnnBuffers rnn;
     float *xt, *last, *logits, *probs, *dlogits, *dlast, *dout;
     /* Only with dropout > 0: layer outputs after dropout and their masks
-     * [(layers-1), T, B, H], the mask before fc [B, H], a second gradient buffer [T, B, H]. */
+     * [(layers-1), T, B, D*H], the mask before fc [B, D*H], a second gradient buffer
+     * [T, B, D*H] (D = 2 when bidirectional, else 1). */
     float *dropped, *masks, *fc_mask, *dout2;
     Rng rng; /* draws the dropout masks; seeded (0, 0) by the plan, reseed to choose */
 } LstmClassifierWork;
 
 StatusCode lstm_classifier_init(LstmClassifier *m, const LstmClassifierConfig *cfg, Status *st);
+/* The same with bidirectional = 1: nn.LSTM(bidirectional=True), fc = Linear(2H -> classes)
+ * reading the final states of both directions, cat(out[:, -1, :H], out[:, 0, H:]) (PyTorch's
+ * h_n[-2], h_n[-1]), or with pool_mean the mean of out over the steps. */
+StatusCode lstm_classifier_init_dirs(LstmClassifier *m, const LstmClassifierConfig *cfg,
+                                     int bidirectional, Status *st);
 void lstm_classifier_free(LstmClassifier *m);
 void lstm_classifier_init_params(LstmClassifier *m, Rng *rng);
 StatusCode lstm_classifier_work_plan(const LstmClassifier *m, LstmClassifierWork *w, Arena *a,

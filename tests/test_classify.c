@@ -117,7 +117,7 @@ Test(classify, model_file_round_trip_predicts_the_same)
     cr_assert_eq(clf_load(&back, path, &st), TK_OK, "%s", st.msg);
     cr_assert_str_eq(back.features, "csv");
     cr_assert_eq(back.time_steps, 12);
-    cr_assert_eq(back.net.cfg.classes, 2);
+    cr_assert_eq(back.net[0].cfg.classes, 2);
     cr_assert_str_eq(back.class_names[1], "fall");
     cr_assert_eq(back.best_epoch, h.best_epoch);
     for (int i = 0; i < s.n; i++) {

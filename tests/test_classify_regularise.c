@@ -265,8 +265,9 @@ Test(classify_augment, learns_with_every_regulariser_and_repeats_bit_exactly)
                        h[0].val_accuracy);
     cr_assert_lt(h[0].train_acc[0], 0.99f);
     cr_assert_eq(m[0].torso, 1);
-    cr_assert_eq(m[0].net.dropout, 0.2f);
-    cr_assert(!memcmp(m[0].net.params, m[1].net.params, m[0].net.n_params * sizeof(float)),
+    cr_assert_eq(m[0].net[0].dropout, 0.2f);
+    cr_assert(!memcmp(m[0].net[0].params, m[1].net[0].params,
+                      m[0].net[0].n_params * sizeof(float)),
               "same seed, different parameters");
     /* Prediction builds the same features from raw frames: a validation sequence, turned by
      * 90 degrees and twice the size, is still classified as it was. */
@@ -295,7 +296,7 @@ Test(classify_augment, learns_with_every_regulariser_and_repeats_bit_exactly)
     cr_assert_eq(clf_save(&m[0], path, &st), TK_OK, "%s", st.msg);
     cr_assert_eq(clf_load(&back, path, &st), TK_OK, "%s", st.msg);
     cr_assert_eq(back.torso, 1);
-    cr_assert_eq(back.net.pool_mean, 1);
+    cr_assert_eq(back.net[0].pool_mean, 1);
     cr_assert_eq(clf_predict(&back, q->x, q->n_frames, 6, p2, &st), TK_OK, "%s", st.msg);
     cr_assert(p1[0] == p2[0] && p1[1] == p2[1], "%g %g vs %g %g", p1[0], p1[1], p2[0], p2[1]);
     clf_free(&back);
