@@ -44,6 +44,9 @@ static void usage(void)
            "                       min-max scaled; minmax: min-max scaling only. The baselines\n"
            "                       see the same windows. With --ae: the model's own (stored\n"
            "                       in it); a --normalise that disagrees is refused\n"
+           "  --decoder-input D    repeat (default): the decoder sees the latent at every step;\n"
+           "                       first: at step 0 only, zeros after (a weaker decoder)\n"
+           "  --fixed-decoder      keep the decoder's GRU at its initial weights\n"
            "  --augment            also train on every sequence replayed at 0.75x and 1.33x\n"
            "                       its speed (inputs trained whole, not sampled ones); 4-5x\n"
            "                       the training time\n"
@@ -75,6 +78,10 @@ int cmd_study(int argc, char **argv)
         }
         if (!strcmp(a, "--augment")) {
             o.augment = 1;
+            continue;
+        }
+        if (!strcmp(a, "--fixed-decoder")) {
+            o.fixed_decoder = 1;
             continue;
         }
         if (a[0] != '-' || !a[1]) {
@@ -120,6 +127,9 @@ int cmd_study(int argc, char **argv)
             o.labels_path = v;
         } else if (!strcmp(a, "--ae")) {
             o.ae_path = v;
+        } else if (!strcmp(a, "--decoder-input")) {
+            if ((o.decoder_input = seqae_decoder_input_parse(v)) < 0)
+                return app_usage_error(VERB, "--decoder-input '%s': expected repeat or first", v);
         } else if (!strcmp(a, "--epochs")) {
             if ((rc = app_parse_int(VERB, a, v, 1, 100000, &o.epochs)) != EXIT_OK)
                 return rc;

@@ -31,6 +31,9 @@ static void usage(FILE *out)
             "  --stride N        frames between window starts (1)\n"
             "  --hidden N        LSTM/GRU hidden size (32)\n"
             "  --latent N        latent size (32)\n"
+            "  --decoder-input D repeat (the latent at every decoder step) or first (at step 0,\n"
+            "                    zeros after: a weaker decoder) (repeat)\n"
+            "  --fixed-decoder   keep the decoder's GRU at its initial weights (train the rest)\n"
             "  --patience N      epochs without a better validation loss before stopping (5, 0 = never)\n"
             "  --clip X          clip the gradient norm to X (0 = off)\n"
             "  --xy              keep x, y only of 3-D keypoints\n"
@@ -114,7 +117,7 @@ int cmd_train(int argc, char **argv)
     }
     TrainConfig cfg = train_default_config();
     const char *input = NULL, *output = NULL, *plot = NULL;
-    int resume = 0, xy = 0, threads = 0;
+    int resume = 0, xy = 0, threads = 0, decoder_input = SEQAE_DECODER_REPEAT, fixed_decoder = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -137,6 +140,8 @@ int cmd_train(int argc, char **argv)
             ok = val && parse_int(val, 1, &cfg.latent);
         else if (!strcmp(a, "--patience"))
             ok = val && parse_int(val, 0, &cfg.patience);
+        else if (!strcmp(a, "--decoder-input"))
+            ok = val && (decoder_input = seqae_decoder_input_parse(val)) >= 0;
         else if (!strcmp(a, "--clip"))
             ok = val && parse_float(val, 0.0f, &cfg.clip);
         else if (!strcmp(a, "--seed")) {
@@ -156,6 +161,8 @@ int cmd_train(int argc, char **argv)
                 resume = 1;
             else if (!strcmp(a, "--xy"))
                 xy = 1;
+            else if (!strcmp(a, "--fixed-decoder"))
+                fixed_decoder = 1;
             else if (a[0] == '-' && a[1])
                 return app_usage_error("train", "unknown option '%s'", a);
             else if (!input)
@@ -181,6 +188,10 @@ int cmd_train(int argc, char **argv)
     snprintf(ckpt, sizeof ckpt, "%s.ckpt", output);
     TrainState s;
     StatusCode rc = resume ? checkpoint_load(&s, ckpt, &st) : train_state_new(&s, &cfg, &k, &st);
+    if (!rc && !resume) {
+        seqae_set_decoder_input(&s.model, (SeqAEDecoderInput)decoder_input);
+        seqae_set_fixed_decoder(&s.model, fixed_decoder);
+    }
     if (rc) {
         keypoints_free(&k);
         return app_fail(&st);

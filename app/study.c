@@ -454,6 +454,8 @@ StatusCode study_run(const StudyOptions *o, Status *st)
             rc = file_sha256(o->ae_path, r.ae_sha256, st);
         model = &loaded;
         scale = &loaded_scale;
+        r.decoder_input = loaded.cfg.decoder_input;
+        r.fixed_decoder = loaded.cfg.fixed_decoder;
     } else if (!rc) {
         TrainConfig cfg = train_default_config();
         cfg.epochs = o->epochs;
@@ -483,6 +485,12 @@ StatusCode study_run(const StudyOptions *o, Status *st)
         if (!rc)
             rc = train_state_new(&ts, &cfg, &data, st);
         trained = !rc;
+        if (trained) {
+            seqae_set_decoder_input(&ts.model, (SeqAEDecoderInput)o->decoder_input);
+            seqae_set_fixed_decoder(&ts.model, o->fixed_decoder);
+        }
+        r.decoder_input = o->decoder_input;
+        r.fixed_decoder = o->fixed_decoder;
         if (!rc && (r.sample.sampled || r.augmented)) {
             /* The scaling of the whole training part, not of the blocks drawn from it or of
              * the speed copies: the baselines, which share it, see the frames as without them. */

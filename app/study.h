@@ -31,6 +31,8 @@ typedef struct {
     int train_windows;       /* training windows cap: longer inputs train on a sample */
     int xy;                  /* x, y only of 3-D keypoints */
     int augment;             /* also train on speed copies (study_augment_speeds) */
+    int decoder_input;       /* SeqAEDecoderInput of the autoencoder trained (not with --ae) */
+    int fixed_decoder;       /* its decoder GRU kept at the initial weights */
     int threads;             /* 0 = OpenMP's default */
     int quiet;               /* no summary table on stdout (tests) */
     double fps;              /* 0 = from the input (time_s column) or 30 */
@@ -206,6 +208,8 @@ typedef struct {
     StudySample sample;       /* what training read (sampled = 0: every frame) */
     int train_windows;        /* training windows per epoch */
     int augmented;            /* training saw speed copies: --augment, input trained whole */
+    int decoder_input;        /* SeqAEDecoderInput: o->decoder_input, or the model's with --ae */
+    int fixed_decoder;        /* the same for o->fixed_decoder */
     double best_loss;         /* validation (or training) reconstruction MSE, NAN with --ae */
     int elbow_kmax;
     double elbow_inertia[STUDY_MAX_K];

@@ -84,8 +84,11 @@ StatusCode study_write_report(const char *path, const StudyResult *r, Status *st
     else
         fprintf(f, "\"epochs\": %d, \"epochs_from_budget\": %s, ", r->epochs,
                 o->epochs ? "false" : "true");
-    fprintf(f, "\"normalise\": \"%s\", \"xy_only\": %s, \"fps\": ",
-            r->normalise == STUDY_NORMALISE_BODY ? "body" : "minmax", o->xy ? "true" : "false");
+    fprintf(f, "\"normalise\": \"%s\", \"decoder_input\": \"%s\", \"fixed_decoder\": %s, "
+               "\"xy_only\": %s, \"fps\": ",
+            r->normalise == STUDY_NORMALISE_BODY ? "body" : "minmax",
+            seqae_decoder_input_name((SeqAEDecoderInput)r->decoder_input),
+            r->fixed_decoder ? "true" : "false", o->xy ? "true" : "false");
     json_number(f, r->fps);
     fputs(", \"min_duration_s\": ", f);
     json_number(f, o->min_duration);

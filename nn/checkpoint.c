@@ -20,6 +20,11 @@
  * and were all trained on frames as read. */
 #define NORMALISE_KEY "normalise"
 #define NORMALISE_DEFAULT "minmax"
+/* The decoder's input ("repeat" or "first"); files without the key predate the choice and
+ * all repeated the latent. */
+#define DECODER_INPUT_KEY "decoder_input"
+/* "trained" or "fixed" (the decoder's GRU kept at its initial weights); absent: trained. */
+#define DECODER_WEIGHTS_KEY "decoder_weights"
 
 static StatusCode meta_int(TkwWriter *w, const char *key, long long v, Status *st)
 {
@@ -64,10 +69,18 @@ static StatusCode write_model(TkwWriter *w, const SeqAE *m, const float *params,
     for (size_t i = 0; i < sizeof ints / sizeof ints[0] && !rc; i++)
         rc = meta_int(w, ints[i].key, ints[i].value, st);
     if (!rc)
+        rc = tkw_writer_meta(w, DECODER_INPUT_KEY, seqae_decoder_input_name(c->decoder_input), st);
+    if (!rc)
+        rc = tkw_writer_meta(w, DECODER_WEIGHTS_KEY, c->fixed_decoder ? "fixed" : "trained", st);
+    if (!rc)
         rc = tkw_writer_meta(w, "model",
-                             "BiLSTM encoder -> [h_n fwd, h_n bwd] -> to_latent -> latent "
-                             "repeated seq_len times -> BiGRU decoder -> out; input scaled by "
-                             "(x - norm.min) / (norm.max - norm.min)",
+                             c->decoder_input == SEQAE_DECODER_FIRST
+                                 ? "BiLSTM encoder -> [h_n fwd, h_n bwd] -> to_latent -> latent "
+                                   "at step 0, zeros after -> BiGRU decoder -> out; input scaled "
+                                   "by (x - norm.min) / (norm.max - norm.min)"
+                                 : "BiLSTM encoder -> [h_n fwd, h_n bwd] -> to_latent -> latent "
+                                   "repeated seq_len times -> BiGRU decoder -> out; input scaled "
+                                   "by (x - norm.min) / (norm.max - norm.min)",
                              st);
     char name[64];
     int ndim, shape[2];
@@ -203,6 +216,18 @@ static StatusCode read_config(const TkwFile *f, SeqAEConfig *c, Status *st)
         rc = get_int(f, "enc_layers", 1, RNN_MAX_LAYERS, &c->enc_layers, st);
     if (!rc)
         rc = get_int(f, "dec_layers", 1, RNN_MAX_LAYERS, &c->dec_layers, st);
+    const char *dec_in = tkw_meta(f, DECODER_INPUT_KEY);
+    const int d = dec_in ? seqae_decoder_input_parse(dec_in) : SEQAE_DECODER_REPEAT;
+    if (!rc && d < 0)
+        rc = status_fail(st, TK_EFORMAT, "%s: metadata '%s' = '%s': expected repeat or first",
+                         f->path, DECODER_INPUT_KEY, dec_in);
+    if (!rc)
+        c->decoder_input = (SeqAEDecoderInput)d;
+    const char *dec_w = tkw_meta(f, DECODER_WEIGHTS_KEY);
+    if (!rc && dec_w && strcmp(dec_w, "trained") && strcmp(dec_w, "fixed"))
+        rc = status_fail(st, TK_EFORMAT, "%s: metadata '%s' = '%s': expected trained or fixed",
+                         f->path, DECODER_WEIGHTS_KEY, dec_w);
+    c->fixed_decoder = dec_w && !strcmp(dec_w, "fixed");
     return rc;
 }
 
@@ -370,6 +395,8 @@ static StatusCode read_checkpoint(const TkwFile *f, TrainState *s, Status *st)
     rc = train_state_alloc(s, &c, mc.features, st);
     if (rc)
         return rc;
+    seqae_set_decoder_input(&s->model, mc.decoder_input);
+    seqae_set_fixed_decoder(&s->model, mc.fixed_decoder);
     s->n_frames = (int)v[4];
     s->epoch = (int)v[5];
     s->step = (int)v[6];

@@ -182,11 +182,24 @@ float clip_grad_norm(float *grads, size_t n, float max_norm);
 typedef enum { MODEL_SEQAE = 1, MODEL_LSTM_CLASSIFIER = 2, MODEL_MLP = 3 } ModelKind;
 
 /* "A — SeqAE": BiLSTM encoder -> final states of both directions of the top layer,
- * concatenated [fwd, bwd] -> Linear(2H -> latent) -> latent repeated T times -> BiGRU decoder
- * -> per-step Linear(2H -> features). Parameter order: enc.*, to_latent.*, dec.*, out.*. */
+ * concatenated [fwd, bwd] -> Linear(2H -> latent) -> latent as the decoder's input -> BiGRU
+ * decoder -> per-step Linear(2H -> features). Parameter order: enc.*, to_latent.*, dec.*,
+ * out.*.
+ * The decoder's input: REPEAT feeds the latent at every step; FIRST feeds it at step 0 and
+ * zeros after, a weaker decoder that must carry the motion in its state, so the latent must
+ * hold it ("Predict & Cluster", Su et al., CVPR 2020). The parameters are the same for both. */
+typedef enum { SEQAE_DECODER_REPEAT = 0, SEQAE_DECODER_FIRST = 1 } SeqAEDecoderInput;
+
 typedef struct {
     int features, seq_len, hidden, latent, enc_layers, dec_layers;
+    SeqAEDecoderInput decoder_input;
+    int fixed_decoder; /* 1: the decoder's GRU keeps its initial weights ("fixed weights" of
+                        * Predict & Cluster); its gradient is left at zero */
 } SeqAEConfig;
+
+/* "repeat" / "first", and back; -1 for an unknown name. */
+const char *seqae_decoder_input_name(SeqAEDecoderInput d);
+int seqae_decoder_input_parse(const char *name);
 
 SeqAEConfig seqae_default_config(void); /* 66, 40, 32, 32, 2, 2 */
 
@@ -203,7 +216,9 @@ typedef struct {
     RnnBuffers enc, dec;
     float *xt;      /* [T, B, F] input, time-major */
     float *hcat;    /* [B, 2H] */
-    float *z;       /* [B, latent], the decoder's input at every step */
+    float *z;       /* [B, latent] */
+    float *dec_in;  /* [T, B, latent] FIRST only: z at step 0, zeros after */
+    float *ddec_in; /* [T, B, latent] FIRST only: its gradient (step 0's block is dz) */
     float *recon;   /* [T, B, F] */
     float *drecon;  /* [T, B, F] */
     float *ddec;    /* [T, B, 2H] */
@@ -216,6 +231,11 @@ void seqae_free(SeqAE *m);
 /* PyTorch's default initialisation (U(-1/sqrt(fan), 1/sqrt(fan)) for every tensor, fan = H
  * for recurrent layers and in-features for linear ones), drawn from rng in parameter order. */
 void seqae_init_params(SeqAE *m, Rng *rng);
+/* Switches the decoder's input of a model before its work is planned (the parameters are
+ * unchanged; train_state_new builds models with REPEAT). */
+void seqae_set_decoder_input(SeqAE *m, SeqAEDecoderInput d);
+/* The same for fixed_decoder (0 or 1). */
+void seqae_set_fixed_decoder(SeqAE *m, int fixed);
 /* The state_dict name of parameter tensor i (0-based), its shape and offset; -1 past the end. */
 int seqae_tensor_info(const SeqAE *m, int i, char *name, size_t name_size, int *ndim,
                       int shape[2], size_t *offset);

@@ -1,7 +1,9 @@
 /* seqae.c — the keypoint sequence autoencoder ("A — SeqAE" of shared/bench/README.md):
  *   x [B, T, F] -> BiLSTM encoder -> [h_n fwd, h_n bwd] of the top layer -> Linear -> z [B, L]
- *   -> z repeated T times -> BiGRU decoder -> per-step Linear(2H -> F) -> reconstruction,
- * trained on the mean squared reconstruction error. Parameters are one flat array in the order
+ *   -> z repeated T times (or at step 0 only, then zeros) -> BiGRU decoder -> per-step
+ *   Linear(2H -> F) -> reconstruction,
+ * trained on the mean squared reconstruction error (optionally with the decoder GRU kept at
+ * its initial weights). Parameters are one flat array in the order
  * of the PyTorch module's state_dict (enc.*, to_latent.*, dec.*, out.*), so PyTorch's
  * initial weights load with one copy. */
 #include "nn.h"
@@ -27,7 +29,8 @@ static size_t bind_all(SeqAE *m)
                             g + off, g + off + 2 * c->hidden * c->latent};
     off += (size_t)(2 * c->hidden + 1) * c->latent;
     off += rnn_bind(&m->dec, RNN_GRU, c->latent, c->hidden, c->dec_layers, 2, p + off, g + off);
-    m->dec.const_input = 1; /* the decoder sees the latent at every step */
+    /* a repeated latent is projected once; FIRST takes the general path */
+    m->dec.const_input = c->decoder_input == SEQAE_DECODER_REPEAT;
     m->out = (Linear){2 * c->hidden, c->features, p + off, p + off + 2 * c->hidden * c->features,
                       g + off, g + off + 2 * c->hidden * c->features};
     off += (size_t)(2 * c->hidden + 1) * c->features;
@@ -39,12 +42,12 @@ StatusCode seqae_init(SeqAE *m, const SeqAEConfig *cfg, Status *st)
     memset(m, 0, sizeof *m);
     if (cfg->features < 1 || cfg->seq_len < 1 || cfg->hidden < 1 || cfg->latent < 1 ||
         cfg->enc_layers < 1 || cfg->enc_layers > RNN_MAX_LAYERS || cfg->dec_layers < 1 ||
-        cfg->dec_layers > RNN_MAX_LAYERS)
+        cfg->dec_layers > RNN_MAX_LAYERS || !seqae_decoder_input_name(cfg->decoder_input))
         return status_fail(st, TK_EINVAL,
                            "seqae: bad configuration (features %d, seq-len %d, hidden %d, "
-                           "latent %d, layers %d/%d)",
+                           "latent %d, layers %d/%d, decoder input %d)",
                            cfg->features, cfg->seq_len, cfg->hidden, cfg->latent, cfg->enc_layers,
-                           cfg->dec_layers);
+                           cfg->dec_layers, (int)cfg->decoder_input);
     m->cfg = *cfg;
     const size_t two_h = 2 * (size_t)cfg->hidden;
     m->n_params = rnn_param_count(RNN_LSTM, cfg->features, cfg->hidden, cfg->enc_layers, 2) +
@@ -60,6 +63,26 @@ StatusCode seqae_init(SeqAE *m, const SeqAEConfig *cfg, Status *st)
     bind_all(m);
     return TK_OK;
 }
+
+const char *seqae_decoder_input_name(SeqAEDecoderInput d)
+{
+    return d == SEQAE_DECODER_REPEAT ? "repeat" : d == SEQAE_DECODER_FIRST ? "first" : NULL;
+}
+
+int seqae_decoder_input_parse(const char *name)
+{
+    return !strcmp(name, "repeat") ? SEQAE_DECODER_REPEAT
+           : !strcmp(name, "first") ? SEQAE_DECODER_FIRST
+                                    : -1;
+}
+
+void seqae_set_decoder_input(SeqAE *m, SeqAEDecoderInput d)
+{
+    m->cfg.decoder_input = d;
+    m->dec.const_input = d == SEQAE_DECODER_REPEAT;
+}
+
+void seqae_set_fixed_decoder(SeqAE *m, int fixed) { m->cfg.fixed_decoder = fixed != 0; }
 
 void seqae_free(SeqAE *m)
 {
@@ -160,6 +183,10 @@ StatusCode seqae_work_plan(const SeqAE *m, SeqAEWork *w, Arena *a, int batch, in
     const size_t n_bufs = train ? sizeof bufs / sizeof bufs[0] : 3;
     for (size_t i = 0; i < n_bufs && !rc; i++)
         rc = arena_take(a, bufs[i].p, bufs[i].n, "seqae", st);
+    if (!rc && train && c->decoder_input == SEQAE_DECODER_FIRST)
+        rc = arena_take(a, &w->dec_in, T * B * L, "seqae", st);
+    if (!rc && train && c->decoder_input == SEQAE_DECODER_FIRST)
+        rc = arena_take(a, &w->ddec_in, T * B * L, "seqae", st);
     /* The encoder's output gradient is formed after the decoder has consumed its own. */
     w->denc = train ? w->ddec : NULL;
     return rc;
@@ -192,8 +219,16 @@ float seqae_step(SeqAE *m, SeqAEWork *w, const float *x, int B, int train)
 {
     const int T = m->cfg.seq_len, H = m->cfg.hidden, F = m->cfg.features;
     const size_t TB = (size_t)T * B;
+    const size_t BL = (size_t)B * m->cfg.latent;
+    const int first = m->cfg.decoder_input == SEQAE_DECODER_FIRST;
     encode(m, w, x, B);
-    rnn_forward(&m->dec, &w->dec, w->z, T, B); /* z repeated T times (const_input) */
+    if (first) {
+        /* time-major: step 0 is the first [B, L] block */
+        memcpy(w->dec_in, w->z, BL * sizeof(float));
+        memset(w->dec_in + BL, 0, (TB - B) * m->cfg.latent * sizeof(float));
+    }
+    /* REPEAT: z repeated T times (const_input) */
+    rnn_forward(&m->dec, &w->dec, first ? w->dec_in : w->z, T, B);
     const float *dec_out = rnn_output(&m->dec, &w->dec);
     linear_forward(&m->out, dec_out, w->recon, (int)TB);
     const float loss = mse_loss(w->recon, w->xt, TB * F, train ? w->drecon : NULL);
@@ -201,9 +236,16 @@ float seqae_step(SeqAE *m, SeqAEWork *w, const float *x, int B, int train)
         return loss;
 
     linear_backward(&m->out, dec_out, w->drecon, w->ddec, (int)TB);
-    /* The latent fed every step: rnn_backward sums its gradient over the steps. */
-    rnn_backward(&m->dec, &w->dec, w->z, w->ddec, w->dz, T, B);
-    linear_backward(&m->to_latent, w->hcat, w->dz, w->dhcat, B);
+    /* REPEAT: rnn_backward sums the latent's gradient over the steps. FIRST: the latent's
+     * gradient is step 0's block of the input gradient. */
+    float *dz = first ? w->ddec_in : w->dz;
+    rnn_backward(&m->dec, &w->dec, first ? w->dec_in : w->z, w->ddec, dz, T, B);
+    linear_backward(&m->to_latent, w->hcat, dz, w->dhcat, B);
+    /* Fixed decoder weights: a zero gradient leaves Adam's moments, and so the weights, at
+     * exactly zero change (training uses no weight decay). */
+    if (m->cfg.fixed_decoder)
+        memset(m->dec.w[0][0].dw_ih, 0,
+               rnn_param_count(RNN_GRU, m->cfg.latent, H, m->cfg.dec_layers, 2) * sizeof(float));
     memset(w->denc, 0, TB * 2 * H * sizeof(float));
     for (int b = 0; b < B; b++) {
         memcpy(w->denc + ((size_t)(T - 1) * B + b) * 2 * H, w->dhcat + (size_t)b * 2 * H,
