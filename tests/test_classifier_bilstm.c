@@ -17,21 +17,7 @@ enum { BF = 5, BH = 6, BL = 2, BC = 4, BT = 7, BB = 3 };
 
 static float *golden(const char *name, size_t count)
 {
-    char path[256];
-    snprintf(path, sizeof path, GOLDEN_DIR "%s", name);
-    float *v = test_read_f32(path, count);
-    cr_assert_not_null(v, "%s missing or not %zu floats", path, count);
-    return v;
-}
-
-/* |got - want| <= 1e-5 |want| + 1e-6 everywhere, as tests/test_nn_golden.c asks. */
-static void expect_close(const char *what, const float *got, const float *want, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const double tol = 1e-5 * fabs(want[i]) + 1e-6;
-        cr_assert(fabs((double)got[i] - want[i]) <= tol, "%s[%zu]: got %.9g, PyTorch %.9g", what,
-                  i, got[i], want[i]);
-    }
+    return test_golden_f32(GOLDEN_DIR, name, count);
 }
 
 typedef struct {
@@ -82,13 +68,13 @@ static void check_step(int pool_mean)
     const float loss = lstm_classifier_step(&b.m, &b.w, b.x, b.y, BT, BB, 1);
     snprintf(name, sizeof name, "%s_loss.bin", prefix);
     float *want_loss = golden(name, 1);
-    expect_close("loss", &loss, want_loss, 1);
+    test_expect_torch_close("loss", &loss, want_loss, 1);
     snprintf(name, sizeof name, "%s_out.bin", prefix);
     float *want_out = golden(name, BB * BC);
-    expect_close("logits", b.w.logits, want_out, BB * BC);
+    test_expect_torch_close("logits", b.w.logits, want_out, BB * BC);
     snprintf(name, sizeof name, "%s_grads.bin", prefix);
     float *want_grads = golden(name, b.m.n_params);
-    expect_close("gradients", b.m.grads, want_grads, b.m.n_params);
+    test_expect_torch_close("gradients", b.m.grads, want_grads, b.m.n_params);
     free(want_loss);
     free(want_out);
     free(want_grads);
@@ -120,7 +106,7 @@ Test(classifier_bilstm, adam_with_weight_decay_matches_pytorch)
         adam_step(&adam, b.m.params, b.m.grads);
     }
     float *want = golden("bilstm_adam3.bin", b.m.n_params);
-    expect_close("parameters after 3 Adam steps", b.m.params, want, b.m.n_params);
+    test_expect_torch_close("parameters after 3 Adam steps", b.m.params, want, b.m.n_params);
     free(want);
     free(mom);
     free(var);

@@ -15,21 +15,7 @@
 
 static float *golden(const char *name, size_t count)
 {
-    char path[256];
-    snprintf(path, sizeof path, GOLDEN_DIR "%s", name);
-    float *v = test_read_f32(path, count);
-    cr_assert_not_null(v, "%s missing or not %zu floats", path, count);
-    return v;
-}
-
-/* |got - want| <= 1e-5 |want| + 1e-6 everywhere; reports the first failure by index. */
-static void expect_close(const char *what, const float *got, const float *want, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const double tol = 1e-5 * fabs(want[i]) + 1e-6;
-        cr_assert(fabs((double)got[i] - want[i]) <= tol, "%s[%zu]: got %.9g, PyTorch %.9g", what,
-                  i, got[i], want[i]);
-    }
+    return test_golden_f32(GOLDEN_DIR, name, count);
 }
 
 /* Three Adam steps on the same batch, each recomputing the gradient from zero. */
@@ -58,7 +44,7 @@ Test(nn_golden, seqae_outputs_gradients_and_adam)
     memset(m.grads, 0, m.n_params * sizeof(float));
     const float loss = seqae_step(&m, &w, x, B, 1);
     float *want_loss = golden("seqae_loss.bin", 1);
-    expect_close("loss", &loss, want_loss, 1);
+    test_expect_torch_close("loss", &loss, want_loss, 1);
 
     /* Our reconstruction is time-major [T, B, F]; PyTorch's is [B, T, F]. */
     float *want_out = golden("seqae_out.bin", (size_t)B * T * F);
@@ -67,7 +53,7 @@ Test(nn_golden, seqae_outputs_gradients_and_adam)
         for (int t = 0; t < T; t++)
             memcpy(recon + ((size_t)b * T + t) * F, w.recon + ((size_t)t * B + b) * F,
                    F * sizeof(float));
-    expect_close("reconstruction", recon, want_out, (size_t)B * T * F);
+    test_expect_torch_close("reconstruction", recon, want_out, (size_t)B * T * F);
 
     float *want_grads = golden("seqae_grads.bin", m.n_params);
     for (int i = 0;; i++) {
@@ -76,7 +62,7 @@ Test(nn_golden, seqae_outputs_gradients_and_adam)
         size_t off;
         if (seqae_tensor_info(&m, i, name, sizeof name, &ndim, shape, &off) < 0)
             break;
-        expect_close(name, m.grads + off, want_grads + off, (size_t)shape[0] * shape[1]);
+        test_expect_torch_close(name, m.grads + off, want_grads + off, (size_t)shape[0] * shape[1]);
     }
 
     memcpy(m.params, p0, m.n_params * sizeof(float));
@@ -89,7 +75,7 @@ Test(nn_golden, seqae_outputs_gradients_and_adam)
         adam_step(&adam, m.params, m.grads);
     }
     float *want_adam = golden("seqae_adam3.bin", m.n_params);
-    expect_close("params after 3 Adam steps", m.params, want_adam, m.n_params);
+    test_expect_torch_close("params after 3 Adam steps", m.params, want_adam, m.n_params);
 
     free(mom);
     free(var);
@@ -127,11 +113,11 @@ Test(nn_golden, lstm_classifier_outputs_gradients_and_adam_with_weight_decay)
     memset(m.grads, 0, m.n_params * sizeof(float));
     const float loss = lstm_classifier_step(&m, &w, x, y, T, B, 1);
     float *want_loss = golden("lstmclf_loss.bin", 1);
-    expect_close("loss", &loss, want_loss, 1);
+    test_expect_torch_close("loss", &loss, want_loss, 1);
     float *want_out = golden("lstmclf_out.bin", (size_t)B * cfg.classes);
-    expect_close("logits", w.logits, want_out, (size_t)B * cfg.classes);
+    test_expect_torch_close("logits", w.logits, want_out, (size_t)B * cfg.classes);
     float *want_grads = golden("lstmclf_grads.bin", m.n_params);
-    expect_close("gradients", m.grads, want_grads, m.n_params);
+    test_expect_torch_close("gradients", m.grads, want_grads, m.n_params);
 
     memcpy(m.params, p0, m.n_params * sizeof(float));
     float *mom = calloc(m.n_params, sizeof(float)), *var = calloc(m.n_params, sizeof(float));
@@ -144,7 +130,7 @@ Test(nn_golden, lstm_classifier_outputs_gradients_and_adam_with_weight_decay)
         adam_step(&adam, m.params, m.grads);
     }
     float *want_adam = golden("lstmclf_adam3.bin", m.n_params);
-    expect_close("params after 3 Adam steps", m.params, want_adam, m.n_params);
+    test_expect_torch_close("params after 3 Adam steps", m.params, want_adam, m.n_params);
 
     free(mom);
     free(var);
@@ -183,11 +169,11 @@ Test(nn_golden, mlp_outputs_gradients_and_adam)
     memset(m.grads, 0, m.n_params * sizeof(float));
     const float loss = mlp_step(&m, &w, x, y, B, 1);
     float *want_loss = golden("mlp_loss.bin", 1);
-    expect_close("loss", &loss, want_loss, 1);
+    test_expect_torch_close("loss", &loss, want_loss, 1);
     float *want_out = golden("mlp_out.bin", (size_t)B * cfg.classes);
-    expect_close("logits", w.logits, want_out, (size_t)B * cfg.classes);
+    test_expect_torch_close("logits", w.logits, want_out, (size_t)B * cfg.classes);
     float *want_grads = golden("mlp_grads.bin", m.n_params);
-    expect_close("gradients", m.grads, want_grads, m.n_params);
+    test_expect_torch_close("gradients", m.grads, want_grads, m.n_params);
 
     memcpy(m.params, p0, m.n_params * sizeof(float));
     float *mom = calloc(m.n_params, sizeof(float)), *var = calloc(m.n_params, sizeof(float));
@@ -199,7 +185,7 @@ Test(nn_golden, mlp_outputs_gradients_and_adam)
         adam_step(&adam, m.params, m.grads);
     }
     float *want_adam = golden("mlp_adam3.bin", m.n_params);
-    expect_close("params after 3 Adam steps", m.params, want_adam, m.n_params);
+    test_expect_torch_close("params after 3 Adam steps", m.params, want_adam, m.n_params);
 
     free(mom);
     free(var);

@@ -20,20 +20,9 @@ static const char *prefix = "";
 
 static float *golden(const char *name, size_t count)
 {
-    char path[256];
-    snprintf(path, sizeof path, GOLDEN_DIR "%s%s", prefix, name);
-    float *v = test_read_f32(path, count);
-    cr_assert_not_null(v, "%s missing or not %zu floats", path, count);
-    return v;
-}
-
-static void expect_close(const char *what, const float *got, const float *want, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const double tol = 1e-5 * fabs(want[i]) + 1e-6;
-        cr_assert(fabs((double)got[i] - want[i]) <= tol, "%s[%zu]: got %.9g, PyTorch %.9g", what,
-                  i, got[i], want[i]);
-    }
+    char full[128];
+    snprintf(full, sizeof full, "%s%s", prefix, name);
+    return test_golden_f32(GOLDEN_DIR, full, count);
 }
 
 static const SeqAEConfig small_first = {.features = 5, .seq_len = 6, .hidden = 8, .latent = 4,
@@ -61,7 +50,7 @@ static void check_against_pytorch(const SeqAEConfig *cfg)
     memset(m.grads, 0, m.n_params * sizeof(float));
     const float loss = seqae_step(&m, &w, x, B, 1);
     float *want_loss = golden("loss.bin", 1);
-    expect_close("loss", &loss, want_loss, 1);
+    test_expect_torch_close("loss", &loss, want_loss, 1);
 
     float *want_out = golden("out.bin", (size_t)B * T * F);
     float recon[3 * 6 * 5];
@@ -69,14 +58,14 @@ static void check_against_pytorch(const SeqAEConfig *cfg)
         for (int t = 0; t < T; t++)
             memcpy(recon + ((size_t)b * T + t) * F, w.recon + ((size_t)t * B + b) * F,
                    F * sizeof(float));
-    expect_close("reconstruction", recon, want_out, (size_t)B * T * F);
+    test_expect_torch_close("reconstruction", recon, want_out, (size_t)B * T * F);
 
     float *want_grads = golden("grads.bin", m.n_params);
     char name[64];
     int ndim, shape[2];
     size_t off;
     for (int i = 0; seqae_tensor_info(&m, i, name, sizeof name, &ndim, shape, &off) == 0; i++)
-        expect_close(name, m.grads + off, want_grads + off, (size_t)shape[0] * shape[1]);
+        test_expect_torch_close(name, m.grads + off, want_grads + off, (size_t)shape[0] * shape[1]);
 
     memcpy(m.params, p0, m.n_params * sizeof(float));
     float *mom = calloc(m.n_params, sizeof(float)), *var = calloc(m.n_params, sizeof(float));
@@ -88,7 +77,7 @@ static void check_against_pytorch(const SeqAEConfig *cfg)
         adam_step(&adam, m.params, m.grads);
     }
     float *want_adam = golden("adam3.bin", m.n_params);
-    expect_close("params after 3 Adam steps", m.params, want_adam, m.n_params);
+    test_expect_torch_close("params after 3 Adam steps", m.params, want_adam, m.n_params);
 
     free(mom);
     free(var);

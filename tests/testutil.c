@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,24 @@ const char *test_tmpdir(void)
     static char dir[64];
     snprintf(dir, sizeof dir, "/tmp/takt-test-XXXXXX");
     return mkdtemp(dir);
+}
+
+float *test_golden_f32(const char *dir, const char *name, size_t count)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s%s", dir, name);
+    float *v = test_read_f32(path, count);
+    cr_assert_not_null(v, "%s missing or not %zu floats", path, count);
+    return v;
+}
+
+void test_expect_torch_close(const char *what, const float *got, const float *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double tol = 1e-5 * fabs(want[i]) + 1e-6;
+        cr_assert(fabs((double)got[i] - want[i]) <= tol, "%s[%zu]: got %.9g, PyTorch %.9g", what,
+                  i, got[i], want[i]);
+    }
 }
 
 /* ---------------------------------------------------------------- scratch directory */

@@ -15,6 +15,12 @@ void *test_read_file(const char *path, size_t *size);
 /* Reads exactly count little-endian float32 (or int32) values; NULL unless the size matches. */
 float *test_read_f32(const char *path, size_t count);
 int *test_read_i32(const char *path, size_t count);
+/* A reference array from a framework we did not write: dir + name, exactly count float32; the
+ * test fails naming the file when it is missing or of another size. */
+float *test_golden_f32(const char *dir, const char *name, size_t count);
+/* |got - want| <= 1e-5 |want| + 1e-6 everywhere, the PyTorch goldens' tolerance; the failure
+ * names what and the first index out of it. */
+void test_expect_torch_close(const char *what, const float *got, const float *want, size_t n);
 /* A fresh directory under /tmp (static buffer; call once per test). */
 const char *test_tmpdir(void);
 
