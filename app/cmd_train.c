@@ -117,7 +117,7 @@ int cmd_train(int argc, char **argv)
     }
     TrainConfig cfg = train_default_config();
     const char *input = NULL, *output = NULL, *plot = NULL;
-    int resume = 0, xy = 0, threads = 0, decoder_input = SEQAE_DECODER_REPEAT, fixed_decoder = 0;
+    int resume = 0, xy = 0, threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -140,8 +140,12 @@ int cmd_train(int argc, char **argv)
             ok = val && parse_int(val, 1, &cfg.latent);
         else if (!strcmp(a, "--patience"))
             ok = val && parse_int(val, 0, &cfg.patience);
-        else if (!strcmp(a, "--decoder-input"))
-            ok = val && (decoder_input = seqae_decoder_input_parse(val)) >= 0;
+        else if (!strcmp(a, "--decoder-input")) {
+            const int d = val ? seqae_decoder_input_parse(val) : -1;
+            ok = d >= 0;
+            if (ok)
+                cfg.decoder_input = (SeqAEDecoderInput)d;
+        }
         else if (!strcmp(a, "--clip"))
             ok = val && parse_float(val, 0.0f, &cfg.clip);
         else if (!strcmp(a, "--seed")) {
@@ -162,7 +166,7 @@ int cmd_train(int argc, char **argv)
             else if (!strcmp(a, "--xy"))
                 xy = 1;
             else if (!strcmp(a, "--fixed-decoder"))
-                fixed_decoder = 1;
+                cfg.fixed_decoder = 1;
             else if (a[0] == '-' && a[1])
                 return app_usage_error("train", "unknown option '%s'", a);
             else if (!input)
@@ -188,10 +192,6 @@ int cmd_train(int argc, char **argv)
     snprintf(ckpt, sizeof ckpt, "%s.ckpt", output);
     TrainState s;
     StatusCode rc = resume ? checkpoint_load(&s, ckpt, &st) : train_state_new(&s, &cfg, &k, &st);
-    if (!rc && !resume) {
-        seqae_set_decoder_input(&s.model, (SeqAEDecoderInput)decoder_input);
-        seqae_set_fixed_decoder(&s.model, fixed_decoder);
-    }
     if (rc) {
         keypoints_free(&k);
         return app_fail(&st);

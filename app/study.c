@@ -460,6 +460,8 @@ StatusCode study_run(const StudyOptions *o, Status *st)
         TrainConfig cfg = train_default_config();
         cfg.epochs = o->epochs;
         cfg.seed = o->seed;
+        cfg.decoder_input = (SeqAEDecoderInput)o->decoder_input;
+        cfg.fixed_decoder = o->fixed_decoder;
         const int cap = o->train_windows ? o->train_windows : STUDY_TRAIN_WINDOWS;
         study_sample_plan(k->n_frames, cap, cfg.seq_len, o->stride ? o->stride : 1, &r.sample);
         Keypoints data;
@@ -485,10 +487,6 @@ StatusCode study_run(const StudyOptions *o, Status *st)
         if (!rc)
             rc = train_state_new(&ts, &cfg, &data, st);
         trained = !rc;
-        if (trained) {
-            seqae_set_decoder_input(&ts.model, (SeqAEDecoderInput)o->decoder_input);
-            seqae_set_fixed_decoder(&ts.model, o->fixed_decoder);
-        }
         r.decoder_input = o->decoder_input;
         r.fixed_decoder = o->fixed_decoder;
         if (!rc && (r.sample.sampled || r.augmented)) {

@@ -392,11 +392,11 @@ static StatusCode read_checkpoint(const TkwFile *f, TrainState *s, Status *st)
     c.lr = (float)lr;
     c.clip = (float)clip;
     c.seed = strtoull(seed, NULL, 10);
+    c.decoder_input = mc.decoder_input;
+    c.fixed_decoder = mc.fixed_decoder;
     rc = train_state_alloc(s, &c, mc.features, st);
     if (rc)
         return rc;
-    seqae_set_decoder_input(&s->model, mc.decoder_input);
-    seqae_set_fixed_decoder(&s->model, mc.fixed_decoder);
     s->n_frames = (int)v[4];
     s->epoch = (int)v[5];
     s->step = (int)v[6];

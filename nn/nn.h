@@ -231,11 +231,6 @@ void seqae_free(SeqAE *m);
 /* PyTorch's default initialisation (U(-1/sqrt(fan), 1/sqrt(fan)) for every tensor, fan = H
  * for recurrent layers and in-features for linear ones), drawn from rng in parameter order. */
 void seqae_init_params(SeqAE *m, Rng *rng);
-/* Switches the decoder's input of a model before its work is planned (the parameters are
- * unchanged; train_state_new builds models with REPEAT). */
-void seqae_set_decoder_input(SeqAE *m, SeqAEDecoderInput d);
-/* The same for fixed_decoder (0 or 1). */
-void seqae_set_fixed_decoder(SeqAE *m, int fixed);
 /* The state_dict name of parameter tensor i (0-based), its shape and offset; -1 past the end. */
 int seqae_tensor_info(const SeqAE *m, int i, char *name, size_t name_size, int *ndim,
                       int shape[2], size_t *offset);
@@ -397,6 +392,8 @@ typedef struct {
     float lr;
     float clip;     /* gradient-norm clipping; 0 = none */
     uint64_t seed;
+    SeqAEDecoderInput decoder_input; /* the model's decoder (SeqAEConfig); 0 = REPEAT */
+    int fixed_decoder;
 } TrainConfig;
 
 TrainConfig train_default_config(void); /* 30 epochs, batch 64, lr 3e-3, windows of 40, stride 1 */

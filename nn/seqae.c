@@ -76,14 +76,6 @@ int seqae_decoder_input_parse(const char *name)
                                     : -1;
 }
 
-void seqae_set_decoder_input(SeqAE *m, SeqAEDecoderInput d)
-{
-    m->cfg.decoder_input = d;
-    m->dec.const_input = d == SEQAE_DECODER_REPEAT;
-}
-
-void seqae_set_fixed_decoder(SeqAE *m, int fixed) { m->cfg.fixed_decoder = fixed != 0; }
-
 void seqae_free(SeqAE *m)
 {
     free(m->params);

@@ -43,6 +43,8 @@ StatusCode train_state_alloc(TrainState *s, const TrainConfig *cfg, int n_featur
     mc.seq_len = cfg->seq_len;
     mc.hidden = cfg->hidden;
     mc.latent = cfg->latent;
+    mc.decoder_input = cfg->decoder_input;
+    mc.fixed_decoder = cfg->fixed_decoder != 0;
     StatusCode rc = seqae_init(&s->model, &mc, st);
     if (rc)
         return rc;

@@ -185,11 +185,11 @@ Test(seqae_weak, checkpoint_keeps_the_choice)
     c.hidden = 4;
     c.latent = 3;
     c.batch = 4;
+    c.decoder_input = SEQAE_DECODER_FIRST;
+    c.fixed_decoder = 1;
     Status st = {0};
     TrainState s, back;
     cr_assert_eq(train_state_new(&s, &c, &k, &st), TK_OK, "%s", st.msg);
-    seqae_set_decoder_input(&s.model, SEQAE_DECODER_FIRST);
-    seqae_set_fixed_decoder(&s.model, 1);
     char path[4200];
     snprintf(path, sizeof path, "%s/first.ckpt", test_tmpdir());
     cr_assert_eq(checkpoint_save(&s, path, &st), TK_OK, "%s", st.msg);
