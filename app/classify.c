@@ -2,8 +2,9 @@
  * (centred, body-scaled, velocities; from video through the pose pipeline), HARNets' LSTM
  * trained with Adam on mini-batches of whole sequences fitted to T steps (with dropout and
  * randomly rotated, scaled and cropped training sequences against overfitting), the epoch kept
- * by validation accuracy (early stopping), the model file with its normalisation and class
- * names, and prediction of one sequence. */
+ * by validation accuracy (early stopping) or, with inner folds, by held-out training subjects
+ * only, the model file with its normalisation and class names, and prediction of one sequence
+ * (averaged over ensemble members and test-time views). */
 #include "classify.h"
 
 #include <inttypes.h>
@@ -274,6 +275,74 @@ StatusCode clf_frame_features(const ClfModel *m, float *x, int n_frames, int F, 
     return rc;
 }
 
+/* ---------------------------------------------------------------- test-time views */
+
+static int tta_views(const ClfTta *t)
+{
+    return 1 + 2 * (t->rotate_deg > 0) + 2 * (t->crop > 0);
+}
+
+StatusCode clf_check_tta(const ClfModel *m, const ClfTta *tta, Status *st)
+{
+    if (!(tta->rotate_deg >= 0 && tta->rotate_deg <= 180 && tta->crop >= 0 && tta->crop < 1))
+        return status_fail(st, TK_EINVAL, "test-time views out of range (rotate %g, crop %g)",
+                           (double)tta->rotate_deg, (double)tta->crop);
+    const int positions = !strcmp(m->features, "csv") || !strcmp(m->features, "keypoints") ||
+                          !strcmp(m->features, "bvh_positions");
+    if (tta->rotate_deg > 0 && (!positions || m->center < 0 || m->xy || m->frame_values % 3))
+        return status_fail(st, TK_EINVAL, "turned test-time views need 3-D joint positions and "
+                                          "a centre joint, not %s features%s", m->features,
+                           m->center < 0 ? " without one" : "");
+    return TK_OK;
+}
+
+/* View v of a sequence of n frames (the order of ClfTta: as it is, turned one way and the
+ * other, its first and its last part): frames [*first, *first + *len), turned by *angle
+ * radians. */
+static void tta_view(const ClfTta *t, int v, int n, int *first, int *len, float *angle)
+{
+    *first = 0;
+    *len = n;
+    *angle = 0.0f;
+    if (v == 0)
+        return;
+    if (t->rotate_deg > 0) {
+        if (v <= 2) {
+            *angle = (v == 1 ? -1.0f : 1.0f) * t->rotate_deg * 3.14159265358979f / 180.0f;
+            return;
+        }
+        v -= 2;
+    }
+    /* A part shorter than 2 frames would not show any motion: the whole sequence then. */
+    const int keep = (int)lroundf((1.0f - t->crop) * (float)n);
+    if (keep >= 2 && keep < n) {
+        *len = keep;
+        *first = v == 2 ? n - keep : 0;
+    }
+}
+
+/* The network's input out [T x Fm] for view v of raw frames x [n_frames x F]: cut, per-frame
+ * features (turned), fitted to T steps, normalised. scratch holds n_frames x max(F, Fm)
+ * values, row F. */
+static StatusCode view_input(const ClfModel *m, int v, const float *x, int n_frames, int F,
+                             float *scratch, float *row, float *out, Status *st)
+{
+    int first, n;
+    float angle;
+    tta_view(&m->tta, v, n_frames, &first, &n, &angle);
+    memcpy(scratch, x + (size_t)first * F, sizeof(float) * (size_t)n * F);
+    const float angle_scale[2] = {angle, 1.0f};
+    const StatusCode rc =
+        frame_features(m, scratch, n, F, angle != 0.0f ? angle_scale : NULL, row, st);
+    const int Fm = m->net[0].cfg.features, T = m->time_steps;
+    if (m->fit == SEQ_FIT_CROP)
+        seq_crop(scratch, n, Fm, T, out);
+    else
+        seq_resample(scratch, n, Fm, T, out);
+    seqnorm_apply(&m->norm, out, (size_t)T);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- video */
 
 /* One frame's features of the given kind into out (zeros without a person). */
@@ -414,20 +483,14 @@ static void evaluate(LstmClassifier *net, LstmClassifierWork *w, const Prepared 
     *acc = n ? (float)correct / (float)n : NAN;
 }
 
-/* Accuracy of m's members together (their mean class probabilities) over idx[0..n); pred[n]
- * (may be NULL) gets the predictions; probs [n x C] is scratch. */
-static float evaluate_ensemble(ClfModel *m, LstmClassifierWork *w, const Prepared *p,
-                               const int *idx, int n, float *bx, int *by, float *probs,
-                               int *pred)
+/* Accuracy over idx[0..n) of the class probabilities probs [sequences x C]; pred[n] (may be
+ * NULL) gets the predictions. */
+static float accuracy_of(const float *probs, const Prepared *p, const int *idx, int n,
+                         int *pred)
 {
-    memset(probs, 0, sizeof(float) * (size_t)n * p->C);
-    float unused;
-    for (int k = 0; k < m->members; k++)
-        evaluate(&m->net[k], w, p, idx, n, bx, by, &unused, &unused, NULL, probs,
-                 1.0f / (float)m->members);
     int correct = 0;
     for (int i = 0; i < n; i++) {
-        const int k = argmax(probs + (size_t)i * p->C, p->C);
+        const int k = argmax(probs + (size_t)idx[i] * p->C, p->C);
         correct += k == p->labels[idx[i]];
         if (pred)
             pred[i] = k;
@@ -435,13 +498,13 @@ static float evaluate_ensemble(ClfModel *m, LstmClassifierWork *w, const Prepare
     return n ? (float)correct / (float)n : NAN;
 }
 
-/* Better: higher validation accuracy, then lower validation loss; without validation
- * sequences, lower training loss. */
-static int is_better(const ClfHistory *h, int e, int best)
+/* Better: higher validation accuracy, then lower validation loss; without sequences that
+ * choose (n_select), lower training loss. */
+static int is_better(const ClfHistory *h, int n_select, int e, int best)
 {
     if (best < 0)
         return 1;
-    if (h->n_val == 0)
+    if (n_select == 0)
         return h->train_loss[e] < h->train_loss[best];
     if (h->val_acc[e] != h->val_acc[best])
         return h->val_acc[e] > h->val_acc[best];
@@ -555,11 +618,85 @@ typedef struct {
     const unsigned char *is_val;
     Prepared p;      /* every sequence fitted and normalised, unaugmented */
     int n_train, n_val;
-    int *train_idx;  /* [n_train], shuffled every epoch */
+    int *train_idx;  /* [n_train], the member's part shuffled every epoch */
+    int *fold;       /* [n] with inner folds: the fold of a training sequence, -1 validation */
+    int *select_idx; /* [n] with inner folds: the member's held-out training sequences */
     LstmClassifierWork w;
     float *bx, *adam_mv, *best, *scratch, *frame;
+    float *x_view;   /* [n, T, F] one test-time view of every sequence (only with views) */
     int *by;
 } Trainer;
+
+/* probs [n x C]: every sequence's class probabilities averaged over m's members and
+ * test-time views (view 0, the sequence as it is, is t->p); all [n] is scratch. */
+static void predict_all(ClfModel *m, Trainer *t, int *all, float *probs)
+{
+    const int V = tta_views(&m->tta), n = t->s->n, Fr = t->s->n_features;
+    const size_t row = (size_t)t->p.T * t->p.F;
+    memset(probs, 0, sizeof(float) * (size_t)n * t->p.C);
+    for (int i = 0; i < n; i++)
+        all[i] = i;
+    float unused;
+    for (int v = 0; v < V; v++) {
+        Prepared view = t->p;
+        if (v) {
+            /* The features were checked on the unchanged frames before training: cannot
+             * fail here. */
+            for (int i = 0; i < n; i++)
+                view_input(m, v, t->s->seqs[i].x, t->s->seqs[i].n_frames, Fr, t->scratch,
+                           t->frame, t->x_view + (size_t)i * row, &(Status){0});
+            view.x = t->x_view;
+        }
+        for (int k = 0; k < m->members; k++)
+            evaluate(&m->net[k], &t->w, &view, all, n, t->bx, t->by, &unused, &unused, NULL,
+                     probs, 1.0f / (float)(m->members * V));
+    }
+}
+
+static int compare_int(const void *a, const void *b)
+{
+    const int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* fold[i] of every training sequence (is_val[i] == 0): the rank of its subject among the
+ * training subjects, sorted, modulo K (whole subjects per fold, so that a member never
+ * chooses its epoch on a subject it learnt from); -1 for validation sequences. */
+static StatusCode subject_folds(const SeqSet *s, const unsigned char *is_val, int K, int *fold,
+                                Status *st)
+{
+    int *subjects = malloc(sizeof(int) * (size_t)(s->n ? s->n : 1));
+    if (!subjects)
+        return status_fail(st, TK_ENOMEM, "classify: cannot allocate the inner folds");
+    int n = 0;
+    StatusCode rc = TK_OK;
+    for (int i = 0; i < s->n && !rc; i++) {
+        if (is_val && is_val[i])
+            continue;
+        if (s->seqs[i].subject < 0)
+            rc = status_fail(st, TK_EINVAL, "classify: inner folds need subjects; training "
+                             "sequence %d has none", s->seqs[i].seq_id);
+        subjects[n++] = s->seqs[i].subject;
+    }
+    qsort(subjects, (size_t)n, sizeof(int), compare_int);
+    int distinct = 0;
+    for (int i = 0; i < n; i++)
+        if (!i || subjects[i] != subjects[i - 1])
+            subjects[distinct++] = subjects[i];
+    if (!rc && distinct < K)
+        rc = status_fail(st, TK_EINVAL, "classify: %d inner folds need as many training "
+                         "subjects, there are %d", K, distinct);
+    for (int i = 0; i < s->n && !rc; i++) {
+        fold[i] = -1;
+        if (is_val && is_val[i])
+            continue;
+        const int *at = bsearch(&s->seqs[i].subject, subjects, (size_t)distinct, sizeof(int),
+                                compare_int);
+        fold[i] = (int)(at - subjects) % K;
+    }
+    free(subjects);
+    return rc;
+}
 
 /* Trains m->net[k] (initialised, not yet drawn) from seed cfg->seed + k; the epoch kept is in
  * m->net[k] on return, h holds its curves. With one member this is the whole run, and member
@@ -570,10 +707,21 @@ static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, 
     const ClfConfig *cfg = t->cfg;
     const ClfAugment *aug = &cfg->augment;
     LstmClassifier *net = &m->net[k];
-    const int T = t->p.T, C = t->p.C, n_train = t->n_train;
-    for (int i = 0, nt = 0; i < t->s->n; i++)
-        if (!(t->is_val && t->is_val[i]))
-            t->train_idx[nt++] = i;
+    const int T = t->p.T, C = t->p.C, K = cfg->inner_folds;
+    /* The member learns from n_train sequences and keeps the epoch that does best on
+     * select[0 .. n_select): the validation sequences, or its held-out fold. */
+    int n_train = 0, n_select = t->n_val;
+    const int *select = h->val_index;
+    if (t->fold) {
+        n_select = 0;
+        select = t->select_idx;
+        for (int i = 0; i < t->s->n; i++)
+            if (t->fold[i] == k % K)
+                t->select_idx[n_select++] = i;
+    }
+    for (int i = 0; i < t->s->n; i++)
+        if (!(t->is_val && t->is_val[i]) && !(t->fold && t->fold[i] == k % K))
+            t->train_idx[n_train++] = i;
     /* One stream each for initialisation and order, dropout masks and augmentation, so that
      * switching one on leaves the others' draws as they were. */
     const uint64_t seed = cfg->seed + (uint64_t)k;
@@ -617,10 +765,10 @@ static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, 
         /* Running figures over the epoch's batches, as Keras reports them. */
         h->train_loss[e] = (float)(loss_sum / seen);
         h->train_acc[e] = (float)correct / (float)seen;
-        evaluate(net, &t->w, &t->p, h->val_index, t->n_val, t->bx, t->by, &h->val_loss[e],
+        evaluate(net, &t->w, &t->p, select, n_select, t->bx, t->by, &h->val_loss[e],
                  &h->val_acc[e], NULL, NULL, 0);
         h->epochs = e + 1;
-        if (is_better(h, e, best_e)) {
+        if (is_better(h, n_select, e, best_e)) {
             best_e = e;
             bad = 0;
             memcpy(t->best, net->params, sizeof(float) * net->n_params);
@@ -641,7 +789,7 @@ static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, 
         }
         if (io && io->callback)
             io->callback(io->user, h, cfg->epochs);
-        if (cfg->patience > 0 && t->n_val > 0 && bad >= cfg->patience)
+        if (cfg->patience > 0 && n_select > 0 && bad >= cfg->patience)
             break;
     }
     if (best_e >= 0)
@@ -701,9 +849,20 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     if (s->n_classes < 2)
         return status_fail(st, TK_EINVAL, "classify: %d class; at least 2 are needed",
                            s->n_classes);
-    if ((rc = history_alloc(h, cfg->epochs, n_train, n_val, st)) != TK_OK)
+    const int K = cfg->inner_folds > 1 ? cfg->inner_folds : 0;
+    int *fold = K ? malloc(sizeof(int) * (size_t)s->n) : NULL;
+    if (K && !fold)
+        return status_fail(st, TK_ENOMEM, "classify: cannot allocate the inner folds");
+    if (K && (rc = subject_folds(s, is_val, K, fold, st)) != TK_OK) {
+        free(fold);
         return rc;
+    }
+    if ((rc = history_alloc(h, cfg->epochs, n_train, n_val, st)) != TK_OK) {
+        free(fold);
+        return rc;
+    }
     h->members = members;
+    h->inner_folds = K;
 
     snprintf(m->features, sizeof m->features, "%s", features);
     m->time_steps = cfg->time_steps;
@@ -713,13 +872,15 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     m->torso = cfg->torso;
     m->velocity = cfg->velocity;
     m->body = *body;
+    m->tta = cfg->tta;
     m->frame_values = s->n_features;
     m->seed = cfg->seed;
     m->trained_with = *cfg;
     const int T = cfg->time_steps, C = s->n_classes, F = clf_feature_count(m, s->n_features);
     const size_t row = (size_t)T * F;
-    LstmClassifierConfig ncfg = {F, cfg->hidden, cfg->layers, C};
+    LstmClassifierConfig ncfg = {F, cfg->hidden, cfg->layers, C, cfg->pool_pyramid != 0};
     SeqSet feat = {0};
+    rc = clf_check_tta(m, &cfg->tta, st);
     for (int k = 0; k < members && !rc; k++) {
         rc = lstm_classifier_init_dirs(&m->net[k], &ncfg, cfg->bidirectional, st);
         m->net[k].dropout = cfg->dropout;
@@ -747,7 +908,8 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     const int eval_b = cfg->batch > CLF_EVAL_BATCH ? cfg->batch : CLF_EVAL_BATCH;
     const size_t n_params = m->net[0].n_params;
     const int widest = F > s->n_features ? F : s->n_features; /* raw frames may be wider */
-    Trainer t = {.cfg = cfg, .s = s, .is_val = is_val, .n_train = n_train, .n_val = n_val};
+    Trainer t = {.cfg = cfg, .s = s, .is_val = is_val, .n_train = n_train, .n_val = n_val,
+                 .fold = fold};
     float *x_all = NULL, *probs = NULL;
     int *labels = NULL;
     Arena arena = {0};
@@ -762,8 +924,11 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
         t.by = malloc(sizeof(int) * (size_t)eval_b);
         t.scratch = malloc(sizeof(float) * (size_t)max_frames * widest);
         t.frame = malloc(sizeof(float) * (size_t)s->n_features);
+        t.select_idx = K ? malloc(sizeof(int) * (size_t)s->n) : NULL;
+        const int views = tta_views(&cfg->tta) > 1;
+        t.x_view = views ? malloc(sizeof(float) * row * (size_t)s->n) : NULL;
         if (!x_all || !probs || !t.bx || !t.adam_mv || !t.best || !labels || !t.train_idx ||
-            !t.by || !t.scratch || !t.frame)
+            !t.by || !t.scratch || !t.frame || (K && !t.select_idx) || (views && !t.x_view))
             rc = status_fail(st, TK_ENOMEM, "classify: cannot allocate %d sequences of %d x %d",
                              s->n, T, F);
     }
@@ -792,13 +957,12 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
         rc = train_member(m, k, &t, io, h, stopped, st);
     if (rc || *stopped)
         goto done;
+    predict_all(m, &t, t.train_idx, probs);
     for (int i = 0, nt = 0; i < s->n; i++)
         if (!(is_val && is_val[i]))
             t.train_idx[nt++] = i;
-    h->train_accuracy = evaluate_ensemble(m, &t.w, &t.p, t.train_idx, n_train, t.bx, t.by,
-                                          probs, NULL);
-    h->val_accuracy = evaluate_ensemble(m, &t.w, &t.p, h->val_index, n_val, t.bx, t.by, probs,
-                                        h->val_pred);
+    h->train_accuracy = accuracy_of(probs, &t.p, t.train_idx, n_train, NULL);
+    h->val_accuracy = accuracy_of(probs, &t.p, h->val_index, n_val, h->val_pred);
     m->epochs = h->epochs;
     m->best_epoch = h->best_epoch;
     m->train_accuracy = h->train_accuracy;
@@ -817,6 +981,9 @@ done:
     free(labels);
     free(t.train_idx);
     free(t.by);
+    free(t.select_idx);
+    free(t.x_view);
+    free(fold);
     if (rc) {
         clf_free(m);
         clf_history_free(h);
@@ -930,12 +1097,15 @@ static StatusCode save_params(const ClfModel *m, int members, const float *last,
     if (!rc) rc = meta_int(w, "time_steps", m->time_steps, st);
     if (!rc) rc = tkw_writer_meta(w, "fit", fit_name(m->fit), st);
     if (!rc) rc = tkw_writer_meta(w, "norm", "zscore", st);
-    if (!rc) rc = tkw_writer_meta(w, "pool", m->net[0].pool_mean ? "mean" : "last", st);
+    if (!rc) rc = tkw_writer_meta(w, "pool", c->pyramid ? "pyramid"
+                                             : m->net[0].pool_mean ? "mean" : "last", st);
     if (!rc) rc = meta_int(w, "xy", m->xy, st);
     if (!rc) rc = meta_int(w, "center", m->center, st);
     if (!rc) rc = meta_int(w, "torso", m->torso, st);
     if (!rc) rc = meta_int(w, "velocity", m->velocity, st);
     if (!rc) rc = write_body(w, &m->body, st);
+    snprintf(text, sizeof text, "%g %g", m->tta.rotate_deg, m->tta.crop);
+    if (!rc) rc = tkw_writer_meta(w, "tta_rotate_crop", text, st);
     if (!rc) rc = meta_int(w, "epochs", m->epochs, st);
     if (!rc) rc = meta_int(w, "best_epoch", m->best_epoch, st);
     if (!rc && m->pose_model[0]) rc = tkw_writer_meta(w, "pose_model", m->pose_model, st);
@@ -956,6 +1126,8 @@ static StatusCode save_params(const ClfModel *m, int members, const float *last,
         snprintf(text, sizeof text, "%g %g %g", tw->augment.rotate_deg, tw->augment.scale,
                  tw->augment.crop);
         if (!rc) rc = tkw_writer_meta(w, "train.augment_rotate_scale_crop", text, st);
+        if (!rc) rc = meta_int(w, "train.inner_folds", tw->inner_folds > 1 ? tw->inner_folds : 0,
+                               st);
     }
     for (int k = 0; k < c->classes && !rc; k++) {
         char key[32];
@@ -1062,8 +1234,10 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
         rc = status_fail(st, TK_EFORMAT, "%s: metadata 'fit' must be resample or crop", path);
     else if (!norm || strcmp(norm, "zscore"))
         rc = status_fail(st, TK_EFORMAT, "%s: metadata 'norm' must be zscore", path);
-    else if (pool && strcmp(pool, "last") && strcmp(pool, "mean"))
-        rc = status_fail(st, TK_EFORMAT, "%s: metadata 'pool' must be last or mean", path);
+    else if (pool && strcmp(pool, "last") && strcmp(pool, "mean") && strcmp(pool, "pyramid"))
+        rc = status_fail(st, TK_EFORMAT, "%s: metadata 'pool' must be last, mean or pyramid",
+                         path);
+    c.pyramid = pool && !strcmp(pool, "pyramid");
     if (!rc) rc = read_int(&f, "n_features", 1, 1 << 20, &c.features, st);
     if (!rc) rc = read_int(&f, "hidden", 1, 1 << 16, &c.hidden, st);
     if (!rc) rc = read_int(&f, "layers", 1, RNN_MAX_LAYERS, &c.layers, st);
@@ -1094,6 +1268,11 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
         rc = read_int(&f, "frame_values", 1, 1 << 20, &m->frame_values, st);
     if (!rc && (rc = clf_check_body(&m->body, m->frame_values, st)) != TK_OK)
         app_status_prefix(st, path);
+    /* Absent in files from before test-time views: none. */
+    const char *tta = tkw_meta(&f, "tta_rotate_crop");
+    if (!rc && tta && sscanf(tta, "%f %f", &m->tta.rotate_deg, &m->tta.crop) != 2)
+        rc = status_fail(st, TK_EFORMAT, "%s: metadata 'tta_rotate_crop' is not two numbers",
+                         path);
     if (!rc && clf_feature_count(m, m->frame_values) != c.features)
         rc = status_fail(st, TK_EFORMAT, "%s: metadata 'n_features' %d does not follow from "
                          "'frame_values' %d and the features asked for", path, c.features,
@@ -1113,6 +1292,8 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
         const char *ta = tkw_meta(&f, "train_accuracy"), *va = tkw_meta(&f, "val_accuracy");
         m->train_accuracy = ta ? strtof(ta, NULL) : NAN;
         m->val_accuracy = va ? strtof(va, NULL) : NAN;
+        if ((rc = clf_check_tta(m, &m->tta, st)) != TK_OK)
+            app_status_prefix(st, path);
         for (int k = 0; k < m->members && !rc; k++) {
             rc = lstm_classifier_init_dirs(&m->net[k], &c, bidirectional, st);
             m->net[k].pool_mean = pool && !strcmp(pool, "mean");
@@ -1171,43 +1352,35 @@ StatusCode clf_predict(ClfModel *m, const float *x, int n_frames, int F, float *
     float *frames = malloc(sizeof(float) * (size_t)n_frames * widest);
     float *seq = malloc(sizeof(float) * (size_t)T * Fm);
     float *row = malloc(sizeof(float) * (size_t)F);
-    if (!frames || !seq || !row) {
-        free(frames);
-        free(seq);
-        free(row);
-        return status_fail(st, TK_ENOMEM, "cannot allocate %d x %d", n_frames, widest);
-    }
-    memcpy(frames, x, sizeof(float) * (size_t)n_frames * F);
-    StatusCode rc = frame_features(m, frames, n_frames, F, NULL, row, st);
-    free(row);
-    if (m->fit == SEQ_FIT_CROP)
-        seq_crop(frames, n_frames, Fm, T, seq);
-    else
-        seq_resample(frames, n_frames, Fm, T, seq);
-    free(frames);
-    seqnorm_apply(&m->norm, seq, (size_t)T);
     Arena measure, arena = {0};
     LstmClassifierWork w;
     arena_init_measure(&measure);
     lstm_classifier_work_plan(&m->net[0], &w, &measure, T, 1, st);
-    if (!rc)
-        rc = arena_init(&arena, measure.peak, st);
+    StatusCode rc = frames && seq && row ? arena_init(&arena, measure.peak, st)
+                                         : status_fail(st, TK_ENOMEM, "cannot allocate %d x %d",
+                                                       n_frames, widest);
     if (!rc)
         rc = lstm_classifier_work_plan(&m->net[0], &w, &arena, T, 1, st);
-    /* An ensemble's answer is its members' mean probabilities. */
+    /* The answer is the mean probabilities over the members and the test-time views. */
+    const int V = tta_views(&m->tta);
     for (int k = 0; k < c->classes && !rc; k++)
         probs[k] = 0.0f;
-    for (int k = 0; k < m->members && !rc; k++) {
-        lstm_classifier_step(&m->net[k], &w, seq, NULL, T, 1, 0);
-        double mx = w.logits[0], sum = 0;
-        for (int j = 1; j < c->classes; j++)
-            mx = w.logits[j] > mx ? w.logits[j] : mx;
-        for (int j = 0; j < c->classes; j++)
-            sum += exp(w.logits[j] - mx);
-        for (int j = 0; j < c->classes; j++)
-            probs[j] += (float)(exp(w.logits[j] - mx) / sum / m->members);
+    for (int v = 0; v < V && !rc; v++) {
+        rc = view_input(m, v, x, n_frames, F, frames, row, seq, st);
+        for (int k = 0; k < m->members && !rc; k++) {
+            lstm_classifier_step(&m->net[k], &w, seq, NULL, T, 1, 0);
+            double mx = w.logits[0], sum = 0;
+            for (int j = 1; j < c->classes; j++)
+                mx = w.logits[j] > mx ? w.logits[j] : mx;
+            for (int j = 0; j < c->classes; j++)
+                sum += exp(w.logits[j] - mx);
+            for (int j = 0; j < c->classes; j++)
+                probs[j] += (float)(exp(w.logits[j] - mx) / sum / (m->members * V));
+        }
     }
     arena_free(&arena);
+    free(frames);
     free(seq);
+    free(row);
     return rc;
 }

@@ -19,6 +19,14 @@ typedef struct {
     float rotate_deg, scale, crop;
 } ClfAugment;
 
+/* Test-time views: the class probabilities of a sequence are averaged over the sequence as
+ * it is, turned by -rotate_deg and +rotate_deg about the vertical axis through the centre
+ * joint (when rotate_deg > 0), and its first and last (1 - crop) of the frames (when
+ * crop > 0): 1, 3 or 5 views, each through every member. All zeros = the sequence only. */
+typedef struct {
+    float rotate_deg, crop;
+} ClfTta;
+
 /* Features that do not depend on where the body faces or how long its limbs are (joint
  * positions only); all zeros = none of them. view (1: on), view_from, view_to: each sequence
  * is turned about the vertical (y) axis so that the mean direction from joint view_from to
@@ -46,6 +54,8 @@ typedef struct {
     SeqFit fit;
     float dropout; /* after every LSTM layer, in training (LstmClassifier.dropout) */
     int pool_mean; /* 1: fc reads the mean over the steps (LstmClassifier.pool_mean) */
+    int pool_pyramid; /* 1: fc reads the final states and a temporal pyramid of means
+                       * (LstmClassifierConfig.pyramid) */
     int bidirectional; /* 1: both directions (lstm_classifier_init_dirs) */
     int center;    /* joint whose position is subtracted from every joint per frame; -1 = none */
     int torso;     /* joint whose mean distance to the centre joint over the sequence divides
@@ -54,7 +64,13 @@ typedef struct {
     ClfBody body;  /* view normalisation and body-part features (positions only) */
     int ensemble;  /* models trained from seeds seed .. seed + ensemble - 1, probabilities
                     * averaged; 0 or 1 = one model */
+    int inner_folds; /* >= 2: the epoch of each member is chosen on training subjects only.
+                      * The training sequences' subjects, sorted, are dealt round robin into
+                      * this many folds; member k trains on the others and keeps the epoch
+                      * that does best on fold k mod inner_folds. The is_val sequences are
+                      * then only reported, never used to choose. 0 or 1 = off */
     ClfAugment augment;
+    ClfTta tta;    /* views averaged when reporting and predicting (ClfModel.tta) */
     const char *pose_model; /* the pose model that made the features of a video ("lite", "full",
                              * "heavy"), recorded so that predict uses the same; NULL: not video */
     uint64_t seed;
@@ -78,6 +94,7 @@ typedef struct {
     int xy;                          /* 1: x, y of x, y, z triples kept */
     int center, torso, velocity;     /* see ClfConfig */
     ClfBody body;                    /* see ClfConfig */
+    ClfTta tta;                      /* see ClfTta; predict may change it */
     int frame_values;                /* raw values per frame it takes (before features) */
     char features[CLF_FEATURES_MAX];
     char pose_model[8];              /* ClfConfig.pose_model; "" when not from video */
@@ -94,7 +111,10 @@ typedef struct {
 typedef struct {
     int member, members;      /* 0-based member being trained, of members */
     int epochs, best_epoch;   /* epochs run; 1-based epoch whose parameters were kept */
+    /* val_loss, val_acc: of the sequences that choose the epoch, the validation sequences or,
+     * with inner folds (inner_folds >= 2), the member's held-out training subjects. */
     float *train_loss, *train_acc, *val_loss, *val_acc;
+    int inner_folds;
     int n_train, n_val;
     int *val_index, *val_pred; /* n_val: sequence index and the kept model's prediction */
     float train_accuracy, val_accuracy; /* of the kept model, evaluated after training */
@@ -111,7 +131,8 @@ typedef struct {
 
 /* Trains a fresh model on the sequences with is_val[i] == 0 and selects the epoch by the
  * accuracy on the others (lower validation loss breaks ties; without validation sequences the
- * training loss decides). s holds raw frames (x, y[, z] of every joint when cfg centres,
+ * training loss decides), or with cfg->inner_folds on held-out training subjects (see
+ * ClfConfig). s holds raw frames (x, y[, z] of every joint when cfg centres,
  * scales or augments: xy says which); the per-frame features are made here as
  * clf_frame_features makes them. features names how s was made (see above). On return m
  * holds the kept parameters and h the curves; *stopped = 1 when io->stop ended the run
@@ -127,7 +148,8 @@ StatusCode clf_save(const ClfModel *m, const char *path, Status *st);
 StatusCode clf_load(ClfModel *m, const char *path, Status *st);
 
 /* Class probabilities probs[classes] of one sequence x [n_frames x F] (F must be the model's;
- * it is fitted to the model's time steps and normalised here). */
+ * it is fitted to the model's time steps and normalised here), averaged over the members and
+ * the test-time views of m->tta. */
 StatusCode clf_predict(ClfModel *m, const float *x, int n_frames, int F, float *probs,
                        Status *st);
 
@@ -154,6 +176,10 @@ int clf_feature_count(const ClfModel *m, int F);
 
 /* Values per frame that b makes from F joint coordinates (before velocities). */
 int clf_body_values(const ClfBody *b, int F);
+
+/* Refuses test-time views the model's features cannot take (turning needs 3-D joint
+ * positions and a centre joint; crop in [0, 1), rotate in [0, 180]). */
+StatusCode clf_check_tta(const ClfModel *m, const ClfTta *tta, Status *st);
 
 /* Refuses a ClfBody that does not fit F raw values per frame (x, y, z of F / 3 joints). */
 StatusCode clf_check_body(const ClfBody *b, int F, Status *st);

@@ -24,6 +24,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: takt classify train DATA -o MODEL.tkw [options]\n"
             "       takt classify predict MODEL.tkw FILE... [--json] [--model lite|full|heavy]\n"
+            "                       [--tta-rotate DEG] [--tta-crop C]   (the model's own: unset)\n"
             "       takt classify grid DATA -o PREFIX [options]   (PREFIX.csv, PREFIX.md)\n\n"
             "DATA: a folder with one sub-folder of .bvh files per class; an index CSV\n"
             "(seq_id,file,label[,subject]) of BVH files; a labelled CSV (seq_id,frame,label,x0,...);\n"
@@ -69,14 +70,28 @@ static void usage(FILE *out)
             "  --distances          append the distance between every pair of joints\n"
             "  --no-positions       leave the joint coordinates out (bones / distances only)\n"
             "  --ensemble N         N models from seeds S..S+N-1, mean probabilities (1)\n"
+            "  --inner-folds K      choose each model's epoch on training subjects only: the\n"
+            "                       training subjects (sorted) are dealt into K folds, model k\n"
+            "                       learns from the others and keeps its best epoch on fold\n"
+            "                       k mod K; validation sequences (--val-subjects, ...) are then\n"
+            "                       only reported, never used to choose (0 = off; with\n"
+            "                       --ensemble K every training subject is learnt from K-1 times)\n"
             "  --dropout P          dropout after every LSTM layer in training (0)\n"
-            "  --pool last|mean     fc reads the last step's output or the mean over steps (last)\n"
+            "  --pool last|mean|pyramid  fc reads the last step's output, the mean over the\n"
+            "                       steps, or the last step's output followed by the means over\n"
+            "                       the whole sequence, its halves and its quarters (last)\n"
             "  --bidirectional      both directions; fc reads both final states (or means)\n"
             "  --augment-rotate DEG training sequences turned by U(-DEG, DEG) about the vertical\n"
             "                       axis through the --center joint (0 = off)\n"
             "  --augment-scale S    training sequences scaled by U(1-S, 1+S) (0)\n"
             "  --augment-crop C     training sequences cut to a random run of >= (1-C) of\n"
             "                       their frames, i.e. a change of speed after fitting to T (0)\n"
+            "  --tta-rotate DEG     test-time views: probabilities also averaged over each\n"
+            "                       sequence turned by -DEG and +DEG about the vertical axis\n"
+            "                       through the --center joint (0 = off; kept in the model,\n"
+            "                       used by predict and by the accuracies reported)\n"
+            "  --tta-crop C         test-time views: also over the first and the last (1-C)\n"
+            "                       of the frames (0 = off)\n"
             "  --subjects LIST      keep only these subjects' sequences (to tune within the\n"
             "                       training subjects of a cross-subject split)\n"
             "  --seed S             initial weights, split and batch order (0)\n"
@@ -356,9 +371,11 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
                     return app_usage_error(verb, "--%s", bst.msg);
             }
             else if (!strcmp(a, "--pool")) {
-                if (strcmp(v, "last") && strcmp(v, "mean"))
-                    return app_usage_error(verb, "--pool takes last or mean, not '%s'", v);
+                if (strcmp(v, "last") && strcmp(v, "mean") && strcmp(v, "pyramid"))
+                    return app_usage_error(verb, "--pool takes last, mean or pyramid, not '%s'",
+                                           v);
                 o->cfg.pool_mean = !strcmp(v, "mean");
+                o->cfg.pool_pyramid = !strcmp(v, "pyramid");
             } else if (!strcmp(a, "--split-subjects")) {
                 if (strcmp(v, "even"))
                     return app_usage_error(verb, "--split-subjects takes 'even', not '%s'", v);
@@ -387,7 +404,9 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
             !strcmp(a, "--val") || !strcmp(a, "--seed") || !strcmp(a, "--center") ||
             !strcmp(a, "--weight-decay") || !strcmp(a, "--torso") || !strcmp(a, "--dropout") ||
             !strcmp(a, "--augment-rotate") || !strcmp(a, "--augment-scale") ||
-            !strcmp(a, "--augment-crop") || !strcmp(a, "--ensemble")) {
+            !strcmp(a, "--augment-crop") || !strcmp(a, "--ensemble") ||
+            !strcmp(a, "--inner-folds") || !strcmp(a, "--tta-rotate") ||
+            !strcmp(a, "--tta-crop")) {
             if (!(v = app_option_value(verb, argc, argv, &i)))
                 return EXIT_USAGE;
         }
@@ -402,15 +421,19 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
         else if (!strcmp(a, "--torso")) rc = app_parse_int(verb, a, v, 0, 1 << 20, &o->cfg.torso);
         else if (!strcmp(a, "--ensemble"))
             rc = app_parse_int(verb, a, v, 1, CLF_ENSEMBLE_MAX, &o->cfg.ensemble);
+        else if (!strcmp(a, "--inner-folds"))
+            rc = app_parse_int(verb, a, v, 0, 1000, &o->cfg.inner_folds);
         else if (!strcmp(a, "--seed")) rc = app_parse_seed(verb, v, &o->cfg.seed);
         else if (v) {
             rc = app_parse_double(verb, a, v, &d);
             if (rc == EXIT_OK) {
                 const int unit = !strcmp(a, "--val") || !strcmp(a, "--dropout") ||
-                                 !strcmp(a, "--augment-scale") || !strcmp(a, "--augment-crop");
+                                 !strcmp(a, "--augment-scale") || !strcmp(a, "--augment-crop") ||
+                                 !strcmp(a, "--tta-crop");
                 const int bad = unit ? !(d >= 0 && d < 1)
                                 : !strcmp(a, "--lr") ? !(d > 0)
-                                : !strcmp(a, "--augment-rotate") ? !(d >= 0 && d <= 180)
+                                : !strcmp(a, "--augment-rotate") || !strcmp(a, "--tta-rotate")
+                                    ? !(d >= 0 && d <= 180)
                                 : !(d >= 0);
                 if (bad)
                     return app_usage_error(verb, "%s: %s is out of range", a, v);
@@ -421,6 +444,8 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
                 else if (!strcmp(a, "--augment-rotate")) o->cfg.augment.rotate_deg = (float)d;
                 else if (!strcmp(a, "--augment-scale")) o->cfg.augment.scale = (float)d;
                 else if (!strcmp(a, "--augment-crop")) o->cfg.augment.crop = (float)d;
+                else if (!strcmp(a, "--tta-rotate")) o->cfg.tta.rotate_deg = (float)d;
+                else if (!strcmp(a, "--tta-crop")) o->cfg.tta.crop = (float)d;
                 else o->val = d;
             }
         } else if (!strcmp(a, "--xy")) o->xy = 1;
@@ -481,8 +506,9 @@ static void on_epoch(void *user, const ClfHistory *h, int total)
     }
     const int e = h->epochs - 1;
     char note[160];
-    snprintf(note, sizeof note, "loss %.4f acc %.3f  val loss %.4f acc %.3f  best epoch %d",
-             h->train_loss[e], h->train_acc[e], h->val_loss[e], h->val_acc[e], h->best_epoch);
+    snprintf(note, sizeof note, "loss %.4f acc %.3f  %s loss %.4f acc %.3f  best epoch %d",
+             h->train_loss[e], h->train_acc[e], h->inner_folds ? "held-out" : "val",
+             h->val_loss[e], h->val_acc[e], h->best_epoch);
     progress_update(&v->progress, h->epochs, note);
 }
 
@@ -504,18 +530,22 @@ static StatusCode write_curves(const char *dir, const ClfModel *m, const SeqSet 
         vl[e] = h->val_loss[e];
     }
     char path[4200];
-    const PlotSeries acc[2] = {{"training", x, ta, n, 0}, {"validation", x, va, n, 0}};
+    /* The second curve is of what chose the epoch: with inner folds, the last model's
+     * held-out training subjects. */
+    const char *chooser = h->inner_folds ? "held-out subjects" : "validation";
+    const int curves = h->n_val || h->inner_folds ? 2 : 1;
+    const PlotSeries acc[2] = {{"training", x, ta, n, 0}, {chooser, x, va, n, 0}};
     LinePlotOptions lo = {.style = {0, 0, "LSTM classifier accuracy", "epoch", "accuracy"},
                           .mark_x = h->best_epoch, .mark_label = "kept"};
     snprintf(path, sizeof path, "%s/accuracy.png", dir);
-    StatusCode rc = plot_lines(path, &lo, acc, h->n_val ? 2 : 1, st);
-    const PlotSeries loss[2] = {{"training", x, tl, n, 0}, {"validation", x, vl, n, 0}};
+    StatusCode rc = plot_lines(path, &lo, acc, curves, st);
+    const PlotSeries loss[2] = {{"training", x, tl, n, 0}, {chooser, x, vl, n, 0}};
     lo.style.title = "LSTM classifier loss (cross-entropy)";
     lo.style.y_label = "loss";
     lo.log_y = 1;
     snprintf(path, sizeof path, "%s/loss.png", dir);
     if (!rc)
-        rc = plot_lines(path, &lo, loss, h->n_val ? 2 : 1, st);
+        rc = plot_lines(path, &lo, loss, curves, st);
     if (!rc && h->n_val) {
         memset(cm, 0, sizeof(double) * (size_t)C * C);
         for (int i = 0; i < h->n_val; i++)
@@ -741,6 +771,8 @@ static int classify_predict(int argc, char **argv)
 {
     int json = 0, n_files = 0;
     const char *model_path = NULL;
+    /* Test-time views asked for on the command line; negative = the model's own. */
+    ClfTta tta = {-1.0f, -1.0f};
     PoseSourceOptions pose = {0};
     const char **files = malloc(sizeof(char *) * (size_t)argc);
     if (!files) {
@@ -760,6 +792,18 @@ static int classify_predict(int argc, char **argv)
         }
         if (!strcmp(argv[i], "--json")) {
             json = 1;
+        } else if (!strcmp(argv[i], "--tta-rotate") || !strcmp(argv[i], "--tta-crop")) {
+            const char *name = argv[i], *v = app_option_value("classify predict", argc, argv, &i);
+            double d;
+            const int crop = !strcmp(name, "--tta-crop");
+            int bad = v ? app_parse_double("classify predict", name, v, &d) : EXIT_USAGE;
+            if (bad == EXIT_OK && !(d >= 0 && (crop ? d < 1 : d <= 180)))
+                bad = app_usage_error("classify predict", "%s: %s is out of range", name, v);
+            if (bad != EXIT_OK) {
+                free(files);
+                return bad;
+            }
+            *(crop ? &tta.crop : &tta.rotate_deg) = (float)d;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             free(files);
             return app_usage_error("classify predict", "unknown option '%s'", argv[i]);
@@ -790,6 +834,16 @@ static int classify_predict(int argc, char **argv)
     }
     if (m.pose_model[0])
         pose.model = m.pose_model;
+    if (tta.rotate_deg >= 0)
+        m.tta.rotate_deg = tta.rotate_deg;
+    if (tta.crop >= 0)
+        m.tta.crop = tta.crop;
+    if (clf_check_tta(&m, &m.tta, &st)) {
+        const int code = app_usage_error("classify predict", "%s: %s", model_path, st.msg);
+        clf_free(&m);
+        free(files);
+        return code;
+    }
     float *probs = malloc(sizeof(float) * (size_t)m.net[0].cfg.classes);
     if (!probs) {
         clf_free(&m);

@@ -3,7 +3,9 @@
  *        lstm.*, fc.weight, fc.bias), optionally bidirectional (fc then reads both
  *        directions' final states, 2H values), with dropout after every LSTM layer in training
  *        (nn.LSTM(dropout=p) between layers, nn.Dropout(p) before fc) and the mean of the
- *        outputs over time instead of the final states;
+ *        outputs over time instead of the final states, or a temporal pyramid: the final
+ *        states and the means over the whole sequence, its halves and its quarters (the
+ *        pyramid of Vemulapalli et al., CVPR 2014, over the LSTM's outputs);
  *   MLP  Linear(in -> hidden) -> ReLU -> Linear(hidden -> classes) (fc1.*, fc2.*).
  * Parameters in one flat array each, as for the autoencoder. */
 #include "nn.h"
@@ -17,6 +19,22 @@ static void uniform_fill(float *p, size_t n, float bound, Rng *rng)
 {
     for (size_t i = 0; i < n; i++)
         p[i] = bound * (2.0f * rng_uniform(rng) - 1.0f);
+}
+
+/* The temporal pyramid's segments: the whole sequence, its 2 halves, its 4 quarters. */
+#define PYRAMID_SEGMENTS 7
+
+static void pyramid_segment(int s, int T, int *from, int *to)
+{
+    const int parts = s == 0 ? 1 : s < 3 ? 2 : 4, j = s == 0 ? 0 : s < 3 ? s - 1 : s - 3;
+    *from = j * T / parts;
+    *to = (j + 1) * T / parts;
+}
+
+/* Values per step of the top layer (both directions). */
+static int top_width(const LstmClassifier *m)
+{
+    return m->lstm.dirs * m->cfg.hidden;
 }
 
 static StatusCode alloc_params(size_t n, float **params, float **grads, Status *st)
@@ -43,17 +61,19 @@ StatusCode lstm_classifier_init_dirs(LstmClassifier *m, const LstmClassifierConf
 {
     memset(m, 0, sizeof *m);
     if (cfg->features < 1 || cfg->hidden < 1 || cfg->layers < 1 ||
-        cfg->layers > RNN_MAX_LAYERS || cfg->classes < 2)
+        cfg->layers > RNN_MAX_LAYERS || cfg->classes < 2 || cfg->pyramid < 0 ||
+        cfg->pyramid > 1)
         return status_fail(st, TK_EINVAL,
                            "lstm classifier: bad configuration (features %d, hidden %d, "
-                           "layers %d, classes %d)",
-                           cfg->features, cfg->hidden, cfg->layers, cfg->classes);
+                           "layers %d, classes %d, pyramid %d)",
+                           cfg->features, cfg->hidden, cfg->layers, cfg->classes, cfg->pyramid);
     m->cfg = *cfg;
     m->bidirectional = bidirectional != 0;
     const int dirs = bidirectional ? 2 : 1, top = dirs * cfg->hidden;
+    const int fc_in = cfg->pyramid ? top * (1 + PYRAMID_SEGMENTS) : top;
     const size_t rnn_n =
         rnn_param_count(RNN_LSTM, cfg->features, cfg->hidden, cfg->layers, dirs);
-    m->n_params = rnn_n + (size_t)(top + 1) * cfg->classes;
+    m->n_params = rnn_n + (size_t)(fc_in + 1) * cfg->classes;
     StatusCode rc = alloc_params(m->n_params, &m->params, &m->grads, st);
     if (rc)
         return rc;
@@ -65,8 +85,8 @@ StatusCode lstm_classifier_init_dirs(LstmClassifier *m, const LstmClassifierConf
         for (int d = 0; d < dirs; d++)
             m->layer[l].w[0][d] = m->lstm.w[l][d];
     }
-    const size_t fc_w = (size_t)top * cfg->classes;
-    m->fc = (Linear){top, cfg->classes, m->params + rnn_n, m->params + rnn_n + fc_w,
+    const size_t fc_w = (size_t)fc_in * cfg->classes;
+    m->fc = (Linear){fc_in, cfg->classes, m->params + rnn_n, m->params + rnn_n + fc_w,
                      m->grads + rnn_n, m->grads + rnn_n + fc_w};
     return TK_OK;
 }
@@ -91,18 +111,22 @@ StatusCode lstm_classifier_work_plan(const LstmClassifier *m, LstmClassifierWork
     memset(w, 0, sizeof *w);
     w->T = T;
     w->batch = batch;
-    /* H: values per step of the top layer (both directions). */
-    const size_t B = (size_t)batch, H = (size_t)m->fc.in, C = (size_t)m->cfg.classes;
+    if (m->cfg.pyramid && T < 4)
+        return status_fail(st, TK_EINVAL, "lstm classifier: a temporal pyramid needs at least "
+                                          "4 steps, not %d", T);
+    /* H: values per step of the top layer; IN: what fc reads. */
+    const size_t B = (size_t)batch, H = (size_t)top_width(m), IN = (size_t)m->fc.in;
+    const size_t C = (size_t)m->cfg.classes;
     StatusCode rc = rnn_plan(&m->lstm, &w->rnn, a, T, batch, st);
     struct {
         float **p;
         size_t n;
     } bufs[] = {{&w->xt, (size_t)T * B * m->cfg.features},
-                {&w->last, B * H},
+                {&w->last, B * IN},
                 {&w->logits, B * C},
                 {&w->probs, B * C},
                 {&w->dlogits, B * C},
-                {&w->dlast, B * H},
+                {&w->dlast, B * IN},
                 {&w->dout, (size_t)T * B * H}};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0] && !rc; i++)
         rc = arena_take(a, bufs[i].p, bufs[i].n, "classifier", st);
@@ -113,7 +137,7 @@ StatusCode lstm_classifier_work_plan(const LstmClassifier *m, LstmClassifierWork
         if (!rc && inner)
             rc = arena_take(a, &w->masks, inner, "classifier", st);
         if (!rc)
-            rc = arena_take(a, &w->fc_mask, B * H, "classifier", st);
+            rc = arena_take(a, &w->fc_mask, B * IN, "classifier", st);
         if (!rc)
             rc = arena_take(a, &w->dout2, tbh, "classifier", st);
     }
@@ -134,32 +158,46 @@ static RnnBuffers layer_buffers(const RnnBuffers *b, int l)
     return v;
 }
 
-/* What fc reads of the top layer's output top [T, B, D*H]: the final states (the forward
- * direction's at the last step, the reverse one's at the first), or with pool_mean the mean
- * over the steps, into out [B, D*H]. */
+/* What fc reads of the top layer's output top [T, B, D*H], into out [B, fc.in]: the final
+ * states (the forward direction's at the last step, the reverse one's at the first), then
+ * with a pyramid the means over its segments; or with pool_mean the mean over the steps. */
 static void summarise_steps(const LstmClassifier *m, const float *top, int T, int B, float *out)
 {
-    const int H = m->cfg.hidden, DH = m->fc.in;
+    const int H = m->cfg.hidden, DH = top_width(m), IN = m->fc.in;
     const size_t bdh = (size_t)B * DH;
-    if (m->pool_mean) {
+    if (m->pool_mean && !m->cfg.pyramid) {
         memset(out, 0, bdh * sizeof(float));
         for (int t = 0; t < T; t++)
             vec_axpy(out, 1.0f / (float)T, top + (size_t)t * bdh, bdh);
         return;
     }
-    memcpy(out, top + (size_t)(T - 1) * bdh, bdh * sizeof(float));
-    if (DH > H)
-        for (int b = 0; b < B; b++)
-            memcpy(out + (size_t)b * DH + H, top + (size_t)b * DH + H, H * sizeof(float));
+    for (int b = 0; b < B; b++) {
+        float *row = out + (size_t)b * IN;
+        memcpy(row, top + (size_t)(T - 1) * bdh + (size_t)b * DH, H * sizeof(float));
+        if (DH > H)
+            memcpy(row + H, top + (size_t)b * DH + H, H * sizeof(float));
+    }
+    if (!m->cfg.pyramid)
+        return;
+    for (int b = 0; b < B; b++)
+        memset(out + (size_t)b * IN + DH, 0, (size_t)(IN - DH) * sizeof(float));
+    for (int s = 0; s < PYRAMID_SEGMENTS; s++) {
+        int from, to;
+        pyramid_segment(s, T, &from, &to);
+        for (int t = from; t < to; t++)
+            for (int b = 0; b < B; b++)
+                vec_axpy(out + (size_t)b * IN + (size_t)DH * (1 + s), 1.0f / (float)(to - from),
+                         top + (size_t)t * bdh + (size_t)b * DH, (size_t)DH);
+    }
 }
 
 /* The gradient of the top layer's output dout [T, B, D*H] from that of what fc read, dlast
- * [B, D*H] (the adjoint of summarise_steps). */
+ * [B, fc.in] (the adjoint of summarise_steps). */
 static void spread_steps(const LstmClassifier *m, const float *dlast, int T, int B, float *dout)
 {
-    const int H = m->cfg.hidden, DH = m->fc.in;
+    const int H = m->cfg.hidden, DH = top_width(m), IN = m->fc.in;
     const size_t bdh = (size_t)B * DH;
-    if (m->pool_mean) {
+    if (m->pool_mean && !m->cfg.pyramid) {
         for (int t = 0; t < T; t++) {
             memcpy(dout + (size_t)t * bdh, dlast, bdh * sizeof(float));
             vec_scale(dout + (size_t)t * bdh, 1.0f / (float)T, bdh);
@@ -167,15 +205,22 @@ static void spread_steps(const LstmClassifier *m, const float *dlast, int T, int
         return;
     }
     memset(dout, 0, (size_t)T * bdh * sizeof(float));
-    if (DH == H) {
-        memcpy(dout + (size_t)(T - 1) * bdh, dlast, bdh * sizeof(float));
-        return;
-    }
-    /* With T == 1 both halves land in the same step, one in each half of its row. */
+    /* With T == 1 both directions land in the same step, one in each half of its row. */
     for (int b = 0; b < B; b++) {
-        memcpy(dout + (size_t)(T - 1) * bdh + (size_t)b * DH, dlast + (size_t)b * DH,
-               H * sizeof(float));
-        memcpy(dout + (size_t)b * DH + H, dlast + (size_t)b * DH + H, H * sizeof(float));
+        const float *row = dlast + (size_t)b * IN;
+        memcpy(dout + (size_t)(T - 1) * bdh + (size_t)b * DH, row, H * sizeof(float));
+        if (DH > H)
+            memcpy(dout + (size_t)b * DH + H, row + H, H * sizeof(float));
+    }
+    if (!m->cfg.pyramid)
+        return;
+    for (int s = 0; s < PYRAMID_SEGMENTS; s++) {
+        int from, to;
+        pyramid_segment(s, T, &from, &to);
+        for (int t = from; t < to; t++)
+            for (int b = 0; b < B; b++)
+                vec_axpy(dout + (size_t)t * bdh + (size_t)b * DH, 1.0f / (float)(to - from),
+                         dlast + (size_t)b * IN + (size_t)DH * (1 + s), (size_t)DH);
     }
 }
 
@@ -183,7 +228,7 @@ static void spread_steps(const LstmClassifier *m, const float *dlast, int T, int
  * next layer reads it; what fc reads (summarise_steps) dropped in w->last. */
 static void forward_dropout(LstmClassifier *m, LstmClassifierWork *w, int T, int B)
 {
-    const size_t tbh = (size_t)T * B * m->fc.in, bh = (size_t)B * m->fc.in;
+    const size_t tbh = (size_t)T * B * top_width(m), bh = (size_t)B * m->fc.in;
     const float p = m->dropout;
     const float *in = w->xt;
     for (int l = 0; l < m->cfg.layers; l++) {
@@ -202,7 +247,7 @@ static void forward_dropout(LstmClassifier *m, LstmClassifierWork *w, int T, int
 /* Backward through forward_dropout: w->dout holds the gradient of the top layer's output. */
 static void backward_dropout(LstmClassifier *m, LstmClassifierWork *w, int T, int B)
 {
-    const size_t tbh = (size_t)T * B * m->fc.in;
+    const size_t tbh = (size_t)T * B * top_width(m);
     float *dy = w->dout, *dx = w->dout2;
     for (int l = m->cfg.layers - 1; l >= 0; l--) {
         RnnBuffers v = layer_buffers(&w->rnn, l);

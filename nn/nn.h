@@ -249,6 +249,10 @@ void seqae_encode(const SeqAE *m, SeqAEWork *w, const float *x, int B, float *z)
  * Parameter order lstm.* then fc.* (LSTM) and fc1.*, fc2.* (MLP). */
 typedef struct {
     int features, hidden, layers, classes;
+    int pyramid; /* 1: fc reads the final states followed by the means of the top layer's
+                  * outputs over the whole sequence, its 2 halves and its 4 quarters (steps
+                  * [j*T/P, (j+1)*T/P) of P parts): 8x the values; needs T >= 4. 0: the final
+                  * states only (or the mean, pool_mean) */
 } LstmClassifierConfig;
 
 typedef struct {

@@ -1,7 +1,8 @@
 /* test_classifier_bilstm.c — the bidirectional LSTM classifier against PyTorch
  * (tests/data/classifier/make_bilstm_golden.py: nn.LSTM(bidirectional=True), fc on both
- * directions' final states or on the mean over the steps): logits, loss, every gradient, three
- * Adam steps; and its layer-by-layer dropout path against the stacked one. */
+ * directions' final states, on the mean over the steps, or on the final states and a temporal
+ * pyramid of means): logits, loss, every gradient, three Adam steps; and its layer-by-layer
+ * dropout path against the stacked one. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -132,4 +133,66 @@ Test(classifier_bilstm, dropout_path_matches_the_stack_when_nothing_is_dropped)
     free(want_grads);
     free(want_out);
     bi_free(&b);
+}
+
+/* fc on the final states and the means over the whole sequence, its halves and quarters (7
+ * steps: uneven parts), through the stacked path and, with p = 1e-7, the dropout path. */
+static void check_pyramid(float dropout)
+{
+    const LstmClassifierConfig cfg = {.features = BF, .hidden = BH, .layers = BL, .classes = BC,
+                                      .pyramid = 1};
+    LstmClassifier m;
+    LstmClassifierWork w;
+    Arena arena;
+    Status st = {0};
+    cr_assert_eq(lstm_classifier_init_dirs(&m, &cfg, 1, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(m.n_params, 1972u); /* PyTorch's count: fc reads 8 x 12 values */
+    m.dropout = dropout;
+    float *p0 = golden("bilstm_pyr_params.bin", m.n_params);
+    float *x = golden("bilstm_x.bin", (size_t)BB * BT * BF);
+    int *y = test_read_i32(GOLDEN_DIR "bilstm_y.bin", BB);
+    cr_assert_not_null(y);
+    memcpy(m.params, p0, m.n_params * sizeof(float));
+    Arena measure;
+    arena_init_measure(&measure);
+    lstm_classifier_work_plan(&m, &w, &measure, BT, BB, &st);
+    cr_assert_eq(arena_init(&arena, measure.peak, &st), TK_OK);
+    cr_assert_eq(lstm_classifier_work_plan(&m, &w, &arena, BT, BB, &st), TK_OK, "%s", st.msg);
+    memset(m.grads, 0, m.n_params * sizeof(float));
+    const float loss = lstm_classifier_step(&m, &w, x, y, BT, BB, 1);
+    float *want_loss = golden("bilstm_pyr_loss.bin", 1);
+    float *want_out = golden("bilstm_pyr_out.bin", BB * BC);
+    float *want_grads = golden("bilstm_pyr_grads.bin", m.n_params);
+    if (dropout == 0.0f) {
+        test_expect_torch_close("loss", &loss, want_loss, 1);
+        test_expect_torch_close("logits", w.logits, want_out, BB * BC);
+        test_expect_torch_close("gradients", m.grads, want_grads, m.n_params);
+    } else {
+        for (int i = 0; i < BB * BC; i++)
+            cr_assert_float_eq(w.logits[i], want_out[i], 1e-5f);
+        for (size_t i = 0; i < m.n_params; i++)
+            cr_assert_float_eq(m.grads[i], want_grads[i], 1e-5f + 1e-4f * fabsf(want_grads[i]),
+                               "gradient %zu: %g, PyTorch %g", i, m.grads[i], want_grads[i]);
+    }
+    /* Fewer steps than quarters would leave a part empty: refused. */
+    cr_assert_eq(lstm_classifier_work_plan(&m, &w, &measure, 3, BB, &st), TK_EINVAL);
+    cr_assert(strstr(st.msg, "4 steps"), "%s", st.msg);
+    free(want_loss);
+    free(want_out);
+    free(want_grads);
+    free(p0);
+    free(x);
+    free(y);
+    arena_free(&arena);
+    lstm_classifier_free(&m);
+}
+
+Test(classifier_bilstm, final_states_and_temporal_pyramid_match_pytorch)
+{
+    check_pyramid(0.0f);
+}
+
+Test(classifier_bilstm, temporal_pyramid_through_the_dropout_path_matches_pytorch)
+{
+    check_pyramid(1e-7f);
 }

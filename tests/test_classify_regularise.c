@@ -3,7 +3,7 @@
  * with the masks held fixed, reading the last step or the mean over the steps; the
  * layer-by-layer path against the stacked one; evaluation untouched), body-size normalisation and the per-frame feature order, and training with
  * random rotation, scale and temporal crop (learns, repeats bit-exactly, refuses what it
- * cannot do). */
+ * cannot do); the temporal-pyramid read-out through the model file. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -27,7 +27,7 @@ typedef struct {
 
 static void net_make(Net *n, float dropout)
 {
-    const LstmClassifierConfig cfg = {DF, DH, DL, DC};
+    const LstmClassifierConfig cfg = {.features = DF, .hidden = DH, .layers = DL, .classes = DC};
     Status st = {0};
     cr_assert_eq(lstm_classifier_init(&n->m, &cfg, &st), TK_OK, "%s", st.msg);
     n->m.dropout = dropout;
@@ -334,5 +334,45 @@ Test(classify_augment, refuses_what_the_features_cannot_take)
     cfg.dropout = 1.0f;
     cr_assert_eq(clf_train(&m, &cfg, &s, NULL, "csv", 0, NULL, &h, &stopped, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "dropout"), "%s", st.msg);
+    seqset_free(&s);
+}
+
+/* ---------------------------------------------------------------- temporal pyramid */
+
+Test(classify_pyramid, model_file_keeps_the_pyramid_and_predicts_the_same)
+{
+    SeqSet s;
+    synthetic_bodies(&s, 16);
+    ClfConfig cfg = augmented_config();
+    cfg.epochs = 3;
+    cfg.pool_mean = 0;
+    cfg.pool_pyramid = 1;
+    ClfModel m, back;
+    ClfHistory h;
+    Status st = {0};
+    int stopped;
+    cr_assert_eq(clf_train(&m, &cfg, &s, NULL, "csv", 0, NULL, &h, &stopped, &st), TK_OK, "%s",
+                 st.msg);
+    cr_assert_eq(m.net[0].fc.in, 8 * cfg.hidden, "fc reads %d values", m.net[0].fc.in);
+    const char *tmp = test_tmpdir();
+    cr_assert_not_null(tmp);
+    char path[512];
+    snprintf(path, sizeof path, "%s/pyramid.tkw", tmp);
+    cr_assert_eq(clf_save(&m, path, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(clf_load(&back, path, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(back.net[0].cfg.pyramid, 1);
+    const Sequence *q = &s.seqs[3];
+    float p1[2], p2[2];
+    cr_assert_eq(clf_predict(&m, q->x, q->n_frames, 6, p1, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(clf_predict(&back, q->x, q->n_frames, 6, p2, &st), TK_OK, "%s", st.msg);
+    cr_assert(p1[0] == p2[0] && p1[1] == p2[1], "%g %g vs %g %g", p1[0], p1[1], p2[0], p2[1]);
+    clf_free(&back);
+    clf_free(&m);
+    clf_history_free(&h);
+    unlink(path);
+    rmdir(tmp);
+    cfg.time_steps = 3; /* fewer steps than quarters */
+    cr_assert_eq(clf_train(&m, &cfg, &s, NULL, "csv", 0, NULL, &h, &stopped, &st), TK_EINVAL);
+    cr_assert(strstr(st.msg, "4 steps"), "%s", st.msg);
     seqset_free(&s);
 }

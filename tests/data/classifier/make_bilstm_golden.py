@@ -11,6 +11,10 @@ Writes raw little-endian float32 (int32 for labels):
   bilstm_out.bin [3,4] logits, bilstm_loss.bin [1], bilstm_grads.bin (as params)
   bilstm_adam3.bin    params after 3 Adam steps (lr 1e-2, weight_decay 0.01)
   bilstm_mean_out.bin, bilstm_mean_loss.bin, bilstm_mean_grads.bin   the mean-pooled variant
+  bilstm_pyr_params.bin, bilstm_pyr_out.bin, bilstm_pyr_loss.bin, bilstm_pyr_grads.bin
+                      the temporal-pyramid variant (fresh weights, seed 6, same x and y):
+                      fc = nn.Linear(96, 4) reading cat(h_n[-2], h_n[-1], the mean of the
+                      outputs over steps [0,7), [0,3) [3,7), [0,1) [1,3) [3,5) [5,7))
 Run once from this folder with Debian's python3-torch: /usr/bin/python3 make_bilstm_golden.py
 """
 import os
@@ -32,6 +36,24 @@ class BiLstmClassifier(nn.Module):
         out, (h, _) = self.lstm(x)
         z = out.mean(1) if self.pool_mean else torch.cat([h[-2], h[-1]], 1)
         return self.fc(z)
+
+
+class PyramidClassifier(nn.Module):
+    """Final states of both directions, then the mean of the outputs over the whole
+    sequence, its halves and its quarters (steps [j*T//P, (j+1)*T//P) of P parts)."""
+
+    def __init__(self, features, hidden, layers, classes):
+        super().__init__()
+        self.lstm = nn.LSTM(features, hidden, layers, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(8 * 2 * hidden, classes)
+
+    def forward(self, x):
+        out, (h, _) = self.lstm(x)
+        T = out.shape[1]
+        parts = [h[-2], h[-1]]
+        for p in (1, 2, 4):
+            parts += [out[:, j * T // p:(j + 1) * T // p].mean(1) for j in range(p)]
+        return self.fc(torch.cat(parts, 1))
 
 
 def save(name, t):
@@ -68,6 +90,15 @@ def main():
         loss_fn(model(x), y).backward()
         opt.step()
     save("bilstm_adam3.bin", flat(model.state_dict().values()))
+    torch.manual_seed(6)
+    pyr = PyramidClassifier(5, 6, 2, 4)
+    save("bilstm_pyr_params.bin", flat(pyr.state_dict().values()))
+    out = pyr(x)
+    loss = loss_fn(out, y)
+    loss.backward()
+    save("bilstm_pyr_out.bin", out)
+    save("bilstm_pyr_loss.bin", loss.reshape(1))
+    save("bilstm_pyr_grads.bin", flat([p.grad for p in pyr.parameters()]))
     print("torch", torch.__version__, "params", sum(p.numel() for p in model.parameters()),
           [(k, list(v.shape)) for k, v in model.state_dict().items()][:5])
 

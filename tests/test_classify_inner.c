@@ -1,0 +1,236 @@
+/* test_classify_inner.c — inner folds (ClfConfig.inner_folds, `--inner-folds`): each model of
+ * the ensemble keeps the epoch that does best on its own held-out training subjects, so the
+ * reported validation subjects never choose anything: changing their labels changes the
+ * reported accuracy and nothing else (while without inner folds it changes the model), the
+ * kept epoch is the best one on the right subjects, and what cannot be split is refused. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "../app/classify.h"
+
+enum { N_SEQ = 40, SUBJECTS = 5 };
+
+/* Two values per frame: class 0 rises, class 1 falls, with a noisy second value; subject
+ * 1 + i / 8, so that subjects 1..5 each hold 4 sequences of each class. Noisy enough that
+ * accuracies move between epochs. */
+static void subject_set(SeqSet *s)
+{
+    Rng rng;
+    rng_seed(&rng, 17, 0);
+    memset(s, 0, sizeof *s);
+    s->n = N_SEQ;
+    s->n_features = 2;
+    s->n_classes = 2;
+    s->seqs = calloc(N_SEQ, sizeof(Sequence));
+    s->class_names = calloc(2, sizeof(char *));
+    cr_assert(s->seqs && s->class_names);
+    s->class_names[0] = strdup("rise");
+    s->class_names[1] = strdup("fall");
+    for (int i = 0; i < N_SEQ; i++) {
+        Sequence *q = &s->seqs[i];
+        q->label = i % 2;
+        q->seq_id = i;
+        q->subject = 1 + i / 8;
+        q->n_frames = 8 + (int)rng_below(&rng, 10);
+        q->x = malloc(sizeof(float) * 2 * (size_t)q->n_frames);
+        cr_assert_not_null(q->x);
+        for (int f = 0; f < q->n_frames; f++) {
+            const float t = (float)f / (float)(q->n_frames - 1);
+            q->x[2 * f] = 0.3f * (q->label ? 1.0f - t : t) + 0.5f * (rng_uniform(&rng) - 0.5f);
+            q->x[2 * f + 1] = rng_uniform(&rng) - 0.5f;
+        }
+    }
+}
+
+static ClfConfig inner_config(int inner_folds)
+{
+    ClfConfig c = clf_default_config();
+    c.hidden = 8;
+    c.time_steps = 10;
+    c.epochs = 12;
+    c.patience = 0;
+    c.batch = 4;
+    c.lr = 1e-2f;
+    c.seed = 3;
+    c.ensemble = 2;
+    c.inner_folds = inner_folds;
+    return c;
+}
+
+static void train(ClfModel *m, ClfHistory *h, const ClfConfig *cfg, const SeqSet *s,
+                  const unsigned char *is_val)
+{
+    Status st = {0};
+    int stopped = 1;
+    cr_assert_eq(clf_train(m, cfg, s, is_val, "csv", 0, NULL, h, &stopped, &st), TK_OK, "%s",
+                 st.msg);
+    cr_assert_eq(stopped, 0);
+}
+
+/* Whether any member's parameters differ between a and b. */
+static int models_differ(const ClfModel *a, const ClfModel *b)
+{
+    int differ = 0;
+    for (int k = 0; k < a->members; k++)
+        differ |= memcmp(a->net[k].params, b->net[k].params,
+                         sizeof(float) * a->net[k].n_params) != 0;
+    return differ;
+}
+
+/* Trains with subject 5 reported, then again with its labels swapped; fills whether the
+ * models differ and both reported accuracies. */
+static void train_with_swapped_reported_labels(int inner_folds, int *differ, float acc[2])
+{
+    SeqSet s;
+    subject_set(&s);
+    unsigned char is_val[N_SEQ];
+    for (int i = 0; i < N_SEQ; i++)
+        is_val[i] = s.seqs[i].subject == SUBJECTS;
+    const ClfConfig cfg = inner_config(inner_folds);
+    ClfModel m[2];
+    ClfHistory h[2];
+    for (int r = 0; r < 2; r++) {
+        if (r)
+            for (int i = 0; i < N_SEQ; i++)
+                if (is_val[i])
+                    s.seqs[i].label = 1 - s.seqs[i].label;
+        train(&m[r], &h[r], &cfg, &s, is_val);
+        cr_assert_eq(h[r].n_val, 8);
+        acc[r] = h[r].val_accuracy;
+    }
+    *differ = models_differ(&m[0], &m[1]);
+    for (int r = 0; r < 2; r++) {
+        clf_free(&m[r]);
+        clf_history_free(&h[r]);
+    }
+    seqset_free(&s);
+}
+
+Test(classify_inner, reported_labels_change_the_figure_and_nothing_else)
+{
+    int differ;
+    float acc[2];
+    train_with_swapped_reported_labels(2, &differ, acc);
+    cr_assert(!differ, "the reported subject's labels changed the models");
+    /* The same predictions scored against swapped labels: the accuracies add up to 1. */
+    cr_assert_float_eq(acc[0] + acc[1], 1.0f, 1e-6f, "reported %.3f, swapped %.3f", acc[0],
+                       acc[1]);
+    cr_assert_neq(acc[0], acc[1]);
+    /* Without inner folds the reported subject chooses the epoch: the models change. */
+    train_with_swapped_reported_labels(0, &differ, acc);
+    cr_assert(differ, "without inner folds the reported labels should choose the epoch");
+}
+
+Test(classify_inner, each_model_keeps_its_best_epoch_on_its_held_out_subjects)
+{
+    SeqSet s;
+    subject_set(&s);
+    const ClfConfig cfg = inner_config(2);
+    ClfModel m;
+    ClfHistory h;
+    train(&m, &h, &cfg, &s, NULL); /* nothing reported: all five subjects train */
+    cr_assert_eq(h.inner_folds, 2);
+    cr_assert_eq(h.member, 1);
+    cr_assert_eq(h.epochs, cfg.epochs);
+    /* Subjects 1..5 sorted and dealt round robin: fold 1 = subjects 2 and 4, which the second
+     * model held out. Its curve is of them, and it kept their best epoch. */
+    float best = 0;
+    for (int e = 0; e < h.epochs; e++)
+        best = h.val_acc[e] > best ? h.val_acc[e] : best;
+    const float kept = h.val_acc[h.best_epoch - 1];
+    cr_assert_eq(kept, best, "kept epoch %d scores %.3f, the best %.3f", h.best_epoch, kept,
+                 best);
+    ClfModel second = m; /* a view of the second model alone; m keeps ownership */
+    second.members = 1;
+    second.net[0] = m.net[1];
+    int right[2] = {0}, seen[2] = {0};
+    for (int i = 0; i < N_SEQ; i++) {
+        const Sequence *q = &s.seqs[i];
+        float p[2];
+        Status st = {0};
+        cr_assert_eq(clf_predict(&second, q->x, q->n_frames, 2, p, &st), TK_OK, "%s", st.msg);
+        const int held_out = q->subject == 2 || q->subject == 4;
+        seen[held_out]++;
+        right[held_out] += (p[1] > p[0]) == (q->label == 1);
+    }
+    cr_assert_eq(seen[1], 16);
+    const float held_out_acc = (float)right[1] / (float)seen[1];
+    cr_assert_float_eq(kept, held_out_acc, 1e-6f, "curve %.4f, subjects 2 and 4: %.4f", kept,
+                       held_out_acc);
+    clf_free(&m);
+    clf_history_free(&h);
+    seqset_free(&s);
+}
+
+Test(classify_inner, refuses_too_few_subjects_and_sequences_without_one)
+{
+    SeqSet s;
+    subject_set(&s);
+    unsigned char is_val[N_SEQ];
+    for (int i = 0; i < N_SEQ; i++)
+        is_val[i] = s.seqs[i].subject >= 4; /* three training subjects are left */
+    ClfConfig cfg = inner_config(4);
+    cfg.epochs = 1;
+    ClfModel m;
+    ClfHistory h;
+    Status st = {0};
+    int stopped;
+    cr_assert_eq(clf_train(&m, &cfg, &s, is_val, "csv", 0, NULL, &h, &stopped, &st), TK_EINVAL);
+    cr_assert(strstr(st.msg, "4 inner folds") && strstr(st.msg, "there are 3"), "%s", st.msg);
+    cfg.inner_folds = 3;
+    train(&m, &h, &cfg, &s, is_val);
+    clf_free(&m);
+    clf_history_free(&h);
+    s.seqs[5].subject = -1;
+    cr_assert_eq(clf_train(&m, &cfg, &s, is_val, "csv", 0, NULL, &h, &stopped, &st), TK_EINVAL);
+    cr_assert(strstr(st.msg, "sequence 5 has none"), "%s", st.msg);
+    seqset_free(&s);
+}
+
+/* ---------------------------------------------------------------- the command line */
+
+static char out[65536], err[8192];
+#define takt(...) test_run_takt(out, sizeof out, err, sizeof err, __VA_ARGS__)
+
+TestSuite(classify_inner_cli, .init = test_scratch_begin, .fini = test_scratch_end);
+
+Test(classify_inner_cli, trains_reports_and_refuses_as_the_help_says)
+{
+    SeqSet s;
+    subject_set(&s);
+    char *csv = malloc(1 << 16), *subjects = malloc(1 << 12);
+    cr_assert(csv && subjects);
+    size_t used = (size_t)sprintf(csv, "seq_id,frame,label,x0,y0\n");
+    int used_s = sprintf(subjects, "seq_id,subject\n");
+    for (int i = 0; i < s.n; i++) {
+        for (int f = 0; f < s.seqs[i].n_frames; f++)
+            used += (size_t)sprintf(csv + used, "%d,%d,%d,%.5f,%.5f\n", i, f, s.seqs[i].label,
+                                    s.seqs[i].x[2 * f], s.seqs[i].x[2 * f + 1]);
+        used_s += sprintf(subjects + used_s, "%d,%d\n", i, s.seqs[i].subject);
+    }
+    const char *data = test_scratch_write("data.csv", csv);
+    test_scratch_write("sequences.csv", subjects);
+    test_scratch_write("labels.txt", "0 rise\n1 fall\n");
+    free(csv);
+    free(subjects);
+    seqset_free(&s);
+    const char *model = test_scratch_path("m.tkw");
+    cr_assert_eq(takt("classify train %s -o %s --val-subjects 5 --inner-folds 2 --ensemble 2 "
+                      "--time-steps 10 --hidden 8 --batch 4 --epochs 5 --lr 0.01 --json",
+                      data, model),
+                 0, "%s", err);
+    cr_assert(strstr(err, "32 train, 8 validation"), "%s", err);
+    cr_assert(strstr(out, "\"val_accuracy\":"), "%s", out);
+    cr_assert_eq(takt("weights info %s", model), 0, "%s", err);
+    cr_assert(strstr(out, "train.inner_folds") && strstr(out, "members"), "%s", out);
+    cr_assert_eq(takt("classify train %s -o %s --val-subjects \"4 5\" --inner-folds 4 --epochs 1",
+                      data, model),
+                 1);
+    cr_assert(strstr(err, "takt: ") && strstr(err, "4 inner folds"), "%s", err);
+    cr_assert_eq(takt("classify train %s -o %s --inner-folds -1", data, model), 2);
+    cr_assert_eq(takt("classify --help"), 0);
+    cr_assert(strstr(out, "--inner-folds K"), "%s", out);
+}
