@@ -47,6 +47,13 @@ static void usage(void)
            "  --decoder-input D    repeat (default): the decoder sees the latent at every step;\n"
            "                       first: at step 0 only, zeros after (a weaker decoder)\n"
            "  --fixed-decoder      keep the decoder's GRU at its initial weights\n"
+           "  --refine idec        after training, fine-tune encoder, decoder and k-means\n"
+           "                       centres on reconstruction + gamma x KL(P||Q) (IDEC, Guo et\n"
+           "                       al. 2017); labels = nearest refined centre (kmeans only,\n"
+           "                       not with --ae). Off by default (none)\n"
+           "  --gamma G            IDEC's clustering loss weight (0.1)\n"
+           "  --refine-steps N     IDEC's optimiser steps at most (1000); it stops sooner\n"
+           "                       when fewer than 0.1 %% of the windows change cluster\n"
            "  --augment            also train on every sequence replayed at 0.75x and 1.33x\n"
            "                       its speed (inputs trained whole, not sampled ones); 4-5x\n"
            "                       the training time\n"
@@ -130,6 +137,18 @@ int cmd_study(int argc, char **argv)
         } else if (!strcmp(a, "--decoder-input")) {
             if ((o.decoder_input = seqae_decoder_input_parse(v)) < 0)
                 return app_usage_error(VERB, "--decoder-input '%s': expected repeat or first", v);
+        } else if (!strcmp(a, "--refine")) {
+            if (strcmp(v, "idec") && strcmp(v, "none"))
+                return app_usage_error(VERB, "--refine '%s': expected idec or none", v);
+            o.refine_idec = !strcmp(v, "idec");
+        } else if (!strcmp(a, "--gamma")) {
+            if ((rc = app_parse_double(VERB, a, v, &o.idec_gamma)) != EXIT_OK)
+                return rc;
+            if (!(o.idec_gamma > 0 && o.idec_gamma <= 1e6))
+                return app_usage_error(VERB, "--gamma '%s': expected a weight above 0", v);
+        } else if (!strcmp(a, "--refine-steps")) {
+            if ((rc = app_parse_int(VERB, a, v, 1, 10000000, &o.idec_steps)) != EXIT_OK)
+                return rc;
         } else if (!strcmp(a, "--epochs")) {
             if ((rc = app_parse_int(VERB, a, v, 1, 100000, &o.epochs)) != EXIT_OK)
                 return rc;
@@ -167,6 +186,14 @@ int cmd_study(int argc, char **argv)
         return app_usage_error(VERB, "INPUT missing");
     if (!o.outdir)
         return app_usage_error(VERB, "-o OUTDIR missing");
+    if ((o.idec_gamma > 0 || o.idec_steps) && !o.refine_idec)
+        return app_usage_error(VERB, "--gamma and --refine-steps are --refine idec's; give "
+                               "--refine idec");
+    if (o.refine_idec && o.ae_path)
+        return app_usage_error(VERB, "--refine idec fine-tunes the autoencoder the study "
+                               "trains: not with --ae");
+    if (o.refine_idec && o.method != STUDY_KMEANS)
+        return app_usage_error(VERB, "--refine idec needs --method kmeans");
     if (o.threads)
         omp_set_num_threads(o.threads);
 

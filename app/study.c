@@ -273,6 +273,39 @@ static StatusCode cluster_windows(const StudyOptions *o, const float *z, int n, 
     return rc;
 }
 
+/* With --refine idec, the study's k-means on latent vectors z (same k and seed as the
+ * study's own clustering), voted, segmented and scored into *out: on the latents before
+ * refinement it is what the same run without --refine reports, on the refined ones the other
+ * way to label them than IDEC's nearest refined centre. */
+static StatusCode score_kmeans_labels(const StudyOptions *o, const float *z, int n, int d,
+                                      const int *starts, int len, const Keypoints *k,
+                                      const int *truth, int min_frames, const StudyResult *r,
+                                      StudyScores *out, Status *st)
+{
+    int *win = malloc(sizeof(int) * (size_t)n), *votes = malloc(sizeof(int) * (size_t)r->k);
+    int *pred = malloc(sizeof(int) * (size_t)k->n_frames);
+    float *conf = malloc(sizeof(float) * (size_t)k->n_frames);
+    StudySegment *segs = NULL;
+    int n_segs = 0, clusters = r->k;
+    StatusCode rc = win && votes && pred && conf
+                        ? TK_OK
+                        : status_fail(st, TK_ENOMEM, "evaluation: out of memory");
+    if (!rc)
+        rc = cluster_windows(o, z, n, d, &clusters, win, st);
+    if (!rc) {
+        study_vote_frames(starts, n, len, win, clusters, k, votes, pred, conf);
+        rc = study_segments(pred, conf, k->n_frames, min_frames, &segs, &n_segs, st);
+    }
+    if (!rc)
+        rc = study_score(truth, r->n_classes, pred, clusters, k->n_frames, out, st);
+    free(segs);
+    free(pred);
+    free(win);
+    free(votes);
+    free(conf);
+    return rc;
+}
+
 /* Output files written so far, removed again when a later step fails. */
 typedef struct {
     char paths[16][4200];
@@ -398,10 +431,21 @@ StatusCode study_run(const StudyOptions *o, Status *st)
     const SeqAE *model = NULL;
     const MinMax *scale = NULL;
     int *truth = NULL, *starts = NULL, *win = NULL, *frame = NULL, *votes = NULL, *pred = NULL;
-    float *z = NULL, *conf = NULL;
+    float *z = NULL, *conf = NULL, *centers = NULL;
     Written written = {.n = 0};
+    /* The frames trained on, kept for --refine idec until it has run. */
+    Keypoints data;
+    int have_data = 0, train_stride = 1;
 
-    StatusCode rc = file_sha256(o->input, r.input_sha256, st);
+    StatusCode rc = TK_OK;
+    if (o->refine_idec && o->ae_path)
+        rc = status_fail(st, TK_EINVAL, "--refine idec fine-tunes the autoencoder the study "
+                         "trains, not one given by --ae");
+    else if (o->refine_idec && o->method != STUDY_KMEANS)
+        rc = status_fail(st, TK_EINVAL, "--refine idec clusters with its own k-means centres, "
+                         "not with --method %s", method_names[o->method]);
+    if (!rc)
+        rc = file_sha256(o->input, r.input_sha256, st);
     r.normalise = o->normalise;
     if (!rc && o->ae_path)
         rc = model_normalisation(o, &r.normalise, st);
@@ -464,7 +508,6 @@ StatusCode study_run(const StudyOptions *o, Status *st)
         cfg.fixed_decoder = o->fixed_decoder;
         const int cap = o->train_windows ? o->train_windows : STUDY_TRAIN_WINDOWS;
         study_sample_plan(k->n_frames, cap, cfg.seq_len, o->stride ? o->stride : 1, &r.sample);
-        Keypoints data;
         if (r.sample.sampled) {
             cfg.stride = o->stride ? o->stride : 1;
             rc = study_frames_sample(&frames, &r.sample, o->seed, &data, st);
@@ -480,7 +523,8 @@ StatusCode study_run(const StudyOptions *o, Status *st)
                 r.augmented = !rc;
             }
         }
-        const int have_data = !rc;
+        have_data = !rc;
+        train_stride = cfg.stride;
         if (!rc && !o->epochs)
             rc = study_train_epochs(&data, &cfg, &cfg.epochs, st);
         r.epochs = cfg.epochs;
@@ -508,8 +552,10 @@ StatusCode study_run(const StudyOptions *o, Status *st)
             rc = train_run(&ts, &data, &io, &stopped, st);
         if (view.started)
             progress_end(&view.progress, NULL);
-        if (have_data)
+        if (have_data && !o->refine_idec) {
             keypoints_free(&data);
+            have_data = 0;
+        }
         r.train_windows = ts.n_train;
         r.epochs_run = ts.epoch;
         r.best_loss = ts.best_val;
@@ -562,13 +608,39 @@ StatusCode study_run(const StudyOptions *o, Status *st)
     if (!rc && r.k > r.n_windows)
         rc = status_fail(st, TK_EINVAL, "--k %d: more clusters than the %d windows", r.k,
                          r.n_windows);
+    const int min_frames = (int)lround(o->min_duration * r.fps);
+    if (!rc && o->refine_idec && r.evaluated)
+        rc = score_kmeans_labels(o, z, r.n_windows, L, starts, T, k, truth, min_frames, &r,
+                                 &r.unrefined_scores, st);
+    if (!rc && o->refine_idec) {
+        r.idec = idec_default_config(r.k);
+        r.idec.seed = o->seed;
+        if (o->idec_gamma > 0)
+            r.idec.gamma = (float)o->idec_gamma;
+        if (o->idec_steps > 0)
+            r.idec.max_steps = o->idec_steps;
+        centers = malloc(sizeof(float) * (size_t)r.k * L);
+        int a, b;
+        split_70_10_20(data.n_frames, &a, &b);
+        /* A sample's last 20 % holds no frames (study_frames_sample). */
+        rc = centers ? study_refine_idec(&ts.model, &data, r.sample.sampled ? b : data.n_frames,
+                                         train_stride, &ts.scale, &r.idec, centers,
+                                         &r.idec_windows, &r.idec_result, st)
+                     : status_fail(st, TK_ENOMEM, "refine: out of memory");
+        keypoints_free(&data);
+        have_data = 0;
+        if (!rc)
+            rc = embed_windows(model, &frames, scale, starts, r.n_windows, z, st);
+        r.refined = !rc;
+    }
     if (!rc) {
         Progress p;
         progress_start(&p, "study: cluster", r.n_windows, "windows");
-        rc = cluster_windows(o, z, r.n_windows, L, &r.k, win, st);
+        /* IDEC's labels, argmax Q, are the nearest centres: Q falls with the distance. */
+        rc = r.refined ? kmeans_predict(z, r.n_windows, L, centers, r.k, win, NULL, st)
+                       : cluster_windows(o, z, r.n_windows, L, &r.k, win, st);
         progress_end(&p, NULL);
     }
-    const int min_frames = (int)lround(o->min_duration * r.fps);
     if (!rc) {
         votes = malloc(sizeof(int) * (size_t)r.k);
         frame = malloc(sizeof(int) * (size_t)k->n_frames);
@@ -609,6 +681,9 @@ StatusCode study_run(const StudyOptions *o, Status *st)
         if (!rc)
             rc = study_holdout(z, r.n_windows, L, starts, T, k, truth, r.n_classes, r.k,
                                min_frames, o->seed, &r.holdout, st);
+        if (!rc && r.refined)
+            rc = score_kmeans_labels(o, z, r.n_windows, L, starts, T, k, truth, min_frames, &r,
+                                     &r.refine_kmeans_scores, st);
         progress_end(&p, NULL);
     }
 
@@ -651,6 +726,8 @@ StatusCode study_run(const StudyOptions *o, Status *st)
     study_scores_free(&r.scores);
     study_scores_free(&r.raw_scores);
     study_scores_free(&r.pca_scores);
+    study_scores_free(&r.refine_kmeans_scores);
+    study_scores_free(&r.unrefined_scores);
     free(r.segs);
     free(r.stats);
     free(truth);
@@ -661,6 +738,9 @@ StatusCode study_run(const StudyOptions *o, Status *st)
     free(pred);
     free(z);
     free(conf);
+    free(centers);
+    if (have_data)
+        keypoints_free(&data);
     if (trained)
         train_state_free(&ts);
     if (o->ae_path) {

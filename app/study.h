@@ -33,6 +33,9 @@ typedef struct {
     int augment;             /* also train on speed copies (study_augment_speeds) */
     int decoder_input;       /* SeqAEDecoderInput of the autoencoder trained (not with --ae) */
     int fixed_decoder;       /* its decoder GRU kept at the initial weights */
+    int refine_idec;         /* fine-tune the trained autoencoder with IDEC (study_refine_idec) */
+    double idec_gamma;       /* its clustering loss weight; 0 with refine_idec = IDEC's 0.1 */
+    int idec_steps;          /* its optimiser steps at most; 0 = idec_default_config's */
     int threads;             /* 0 = OpenMP's default */
     int quiet;               /* no summary table on stdout (tests) */
     double fps;              /* 0 = from the input (time_s column) or 30 */
@@ -99,6 +102,14 @@ StatusCode study_frames_sample(const StudyFrames *f, const StudySample *plan, ui
  * of 480 frames or more in pieces of 240, which get negative ids) followed by itself resampled
  * to 0.75x and 1.33x its speed, each under an id of its own. out is the caller's to free. */
 StatusCode study_augment_speeds(const Keypoints *in, Keypoints *out, Status *st);
+
+/* --refine idec (app/study_idec.c): k-means (cfg->k, cfg->seed) on the latent vectors of the
+ * windows of data's rows [0, end) at stride (data unscaled, scaled here with scale) gives the
+ * centres, then idec_fit fine-tunes m and them; centers [k x latent] get the refined centres,
+ * *n_windows the windows refined on. */
+StatusCode study_refine_idec(SeqAE *m, const Keypoints *data, int end, int stride,
+                             const MinMax *scale, const IdecConfig *cfg, float *centers,
+                             int *n_windows, IdecResult *res, Status *st);
 
 /* Training epochs when the user gives none (app/study_budget.c): enough for about 3,000
  * optimiser steps over the windows of data's training block (its first 70 %) at cfg's stride
@@ -211,6 +222,10 @@ typedef struct {
     int decoder_input;        /* SeqAEDecoderInput: o->decoder_input, or the model's with --ae */
     int fixed_decoder;        /* the same for o->fixed_decoder */
     double best_loss;         /* validation (or training) reconstruction MSE, NAN with --ae */
+    int refined;              /* --refine idec ran: labels are argmax Q of its centres */
+    IdecConfig idec;
+    IdecResult idec_result;
+    int idec_windows;         /* windows it was refined on */
     int elbow_kmax;
     double elbow_inertia[STUDY_MAX_K];
     char **names;             /* k action names */
@@ -223,6 +238,8 @@ typedef struct {
     char **class_names;
     int n_classes;
     StudyScores scores, raw_scores, pca_scores;
+    StudyScores refine_kmeans_scores; /* refined: k-means on the refined latents instead */
+    StudyScores unrefined_scores;     /* refined: the study's k-means before refinement */
     StudyHoldout holdout;
     int pca_components;
 } StudyResult;

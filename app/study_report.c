@@ -92,6 +92,17 @@ StatusCode study_write_report(const char *path, const StudyResult *r, Status *st
     json_number(f, r->fps);
     fputs(", \"min_duration_s\": ", f);
     json_number(f, o->min_duration);
+    fprintf(f, ", \"refine\": \"%s\"", r->refined ? "idec" : "none");
+    if (r->refined) {
+        const IdecConfig *c = &r->idec;
+        fputs(", \"idec\": {\"gamma\": ", f);
+        json_number(f, c->gamma);
+        fprintf(f, ", \"update_interval\": %d, \"tol\": ", c->update_interval);
+        json_number(f, c->tol);
+        fprintf(f, ", \"max_steps\": %d, \"batch\": %d, \"lr\": ", c->max_steps, c->batch);
+        json_number(f, c->lr);
+        fputs(", \"labels\": \"nearest refined centre\"}", f);
+    }
     fprintf(f, ", \"seed\": %llu, \"threads\": %d},\n", (unsigned long long)o->seed,
             omp_get_max_threads());
     fprintf(f, "  \"data\": {\"frames\": %d, \"features\": %d, \"windows\": %d, "
@@ -108,6 +119,17 @@ StatusCode study_write_report(const char *path, const StudyResult *r, Status *st
         fprintf(f, ", \"sample\": {\"block_frames\": %d, \"train_blocks\": %d, "
                    "\"validation_blocks\": %d}",
                 r->sample.block_len, r->sample.train_blocks, r->sample.val_blocks);
+    if (r->refined) {
+        const IdecResult *ir = &r->idec_result;
+        fprintf(f, ", \"refine\": {\"windows\": %d, \"steps\": %d, \"target_updates\": %d, "
+                   "\"last_label_change\": ", r->idec_windows, ir->steps, ir->updates);
+        json_number(f, ir->changed);
+        fputs(", \"last_mse\": ", f);
+        json_number(f, ir->rec_loss);
+        fputs(", \"last_kl\": ", f);
+        json_number(f, ir->kl_loss);
+        fprintf(f, ", \"converged\": %s}", ir->converged ? "true" : "false");
+    }
     fputs("},\n  \"elbow\": {\"inertia\": [", f);
     for (int i = 0; i < r->elbow_kmax; i++) {
         if (i)
@@ -168,6 +190,15 @@ StatusCode study_write_report(const char *path, const StudyResult *r, Status *st
         fprintf(f, ", \"pca_kmeans\": ");
         write_scores(f, &r->pca_scores);
         fprintf(f, ", \"pca_components\": %d},\n", r->pca_components);
+        if (r->refined) {
+            /* The refined latents labelled by k-means instead of their refined centres. */
+            fputs("    \"refined_kmeans\": ", f);
+            write_scores(f, &r->refine_kmeans_scores);
+            /* The same run's latents before refinement: the study without --refine. */
+            fputs(",\n    \"unrefined\": ", f);
+            write_scores(f, &r->unrefined_scores);
+            fputs(",\n", f);
+        }
         const StudyHoldout *h = &r->holdout;
         fprintf(f, "    \"unseen_protocol\": {\"held_out\": \"last 20%% of the frames\", "
                    "\"operations\": %d, \"recognised\": %d, \"share_recognised\": ",
@@ -226,4 +257,8 @@ void study_print_summary(FILE *out, const StudyResult *r)
                      "PCA k-means %.3f | unseen part: %d/%d operations recognised\n",
                 r->scores.accuracy, r->scores.ari, r->scores.nmi, r->raw_scores.accuracy,
                 r->pca_scores.accuracy, r->holdout.recognised, r->holdout.operations);
+    if (r->evaluated && r->refined)
+        fprintf(out, "IDEC: before refinement accuracy %.3f; refined latents by k-means "
+                     "instead of IDEC's centres %.3f\n",
+                r->unrefined_scores.accuracy, r->refine_kmeans_scores.accuracy);
 }

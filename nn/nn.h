@@ -240,6 +240,11 @@ StatusCode seqae_work_plan(const SeqAE *m, SeqAEWork *w, Arena *a, int batch, in
 /* x [B, T, F] batch-first. Returns the MSE loss of the reconstruction; when train != 0 also
  * runs backward, accumulating into m->grads. */
 float seqae_step(SeqAE *m, SeqAEWork *w, const float *x, int B, int train);
+/* seqae_step(train = 1) in two halves, so that a loss on the latent (w->z after the forward
+ * pass) can join: dz_extra [B, latent] (NULL: none) is added to the latent's gradient before
+ * the to_latent and encoder backward. forward + backward(NULL) is seqae_step bit for bit. */
+float seqae_forward(SeqAE *m, SeqAEWork *w, const float *x, int B, int train);
+void seqae_backward(SeqAE *m, SeqAEWork *w, int B, const float *dz_extra);
 /* Encoder + latent only: z [B, latent]. */
 void seqae_encode(const SeqAE *m, SeqAEWork *w, const float *x, int B, float *z);
 
@@ -444,6 +449,58 @@ void train_state_free(TrainState *s);
  * interrupted. */
 StatusCode train_run(TrainState *s, const Keypoints *k, const TrainIo *io, int *stopped,
                      Status *st);
+
+/* ---------------------------------------------------------------- deep embedded clustering */
+
+/* DEC's clustering loss (nn/dec_loss.c; Xie et al., ICML 2016, alpha = 1), every buffer the
+ * caller's: z [n x d] latent rows, mu [k x d] centres, q and p [n x k]. */
+#define DEC_MAX_K 32
+#define DEC_MAX_LATENT 256
+/* q_ij = (1 + |z_i - mu_j|^2)^-1 / sum_j' (1 + |z_i - mu_j'|^2)^-1 (Student's t). */
+void dec_soft_assign(const float *z, int n, int d, const float *mu, int k, float *q);
+/* p_ij = (q_ij^2 / f_j) / sum_j' (q_ij'^2 / f_j'), f_j = sum_i q_ij; f: scratch of k. */
+void dec_target(const float *q, int n, int k, double *f, float *p);
+/* The cluster of a row of q (first on a tie). */
+int dec_argmax(const float *q, int k);
+/* KL(P || Q) = sum_j p_ij log(p_ij / q_ij), mean over the n rows (torch's kl_div(q.log(), p,
+ * reduction='batchmean')), P constant. q gets the soft assignment of z; dz [n x d] is
+ * overwritten with scale * d KL / d z, and scale * d KL / d mu is added to dmu [k x d]; either
+ * may be NULL. k <= DEC_MAX_K, d <= DEC_MAX_LATENT. */
+float dec_kl_loss(const float *z, int n, int d, const float *mu, int k, const float *p,
+                  float scale, float *q, float *dz, float *dmu);
+
+/* IDEC's fine-tuning of a trained SeqAE (nn/idec.c; Guo et al., IJCAI 2017): encoder, decoder
+ * and centres trained together on MSE + gamma * KL(P || Q), P recomputed over every window
+ * each update_interval steps, until fewer than tol of the windows change cluster between two
+ * updates or max_steps. Adam with fresh moments for the model and the centres. */
+typedef struct {
+    int k;
+    float gamma;         /* weight of the clustering loss: 0.1 (IDEC's) */
+    int update_interval; /* optimiser steps between target updates: 140 (IDEC's on MNIST) */
+    float tol;           /* share of windows changing cluster that stops: 0.001 */
+    int max_steps;       /* optimiser steps at most: 1000 */
+    int batch;           /* 64, as the autoencoder trains */
+    float lr;            /* 1e-3 (IDEC's Adam) */
+    uint64_t seed;       /* the order of the windows */
+} IdecConfig;
+
+IdecConfig idec_default_config(int k);
+
+typedef struct {
+    int steps, updates; /* optimiser steps and target updates run */
+    float changed;      /* share of windows that changed cluster at the last update */
+    float rec_loss, kl_loss; /* of the last step */
+    int converged;      /* 1: stopped by tol, 0: by max_steps */
+} IdecResult;
+
+/* After every step and every target update. */
+typedef void (*IdecCallback)(void *user, const IdecResult *r, const IdecConfig *c);
+
+/* k holds scaled frames; starts[n] its windows (windows_make) of the model's length. centers
+ * [c->k x latent]: in, the initial centres (k-means on the latent windows); out, refined.
+ * Deterministic for the same seed and thread count. */
+StatusCode idec_fit(SeqAE *m, const Keypoints *k, const int *starts, int n, const IdecConfig *c,
+                    float *centers, IdecCallback cb, void *user, IdecResult *res, Status *st);
 
 /* ---------------------------------------------------------------- model files */
 

@@ -207,9 +207,9 @@ void seqae_encode(const SeqAE *m, SeqAEWork *w, const float *x, int B, float *z)
     memcpy(z, w->z, (size_t)B * m->cfg.latent * sizeof(float));
 }
 
-float seqae_step(SeqAE *m, SeqAEWork *w, const float *x, int B, int train)
+float seqae_forward(SeqAE *m, SeqAEWork *w, const float *x, int B, int train)
 {
-    const int T = m->cfg.seq_len, H = m->cfg.hidden, F = m->cfg.features;
+    const int T = m->cfg.seq_len, F = m->cfg.features;
     const size_t TB = (size_t)T * B;
     const size_t BL = (size_t)B * m->cfg.latent;
     const int first = m->cfg.decoder_input == SEQAE_DECODER_FIRST;
@@ -221,17 +221,23 @@ float seqae_step(SeqAE *m, SeqAEWork *w, const float *x, int B, int train)
     }
     /* REPEAT: z repeated T times (const_input) */
     rnn_forward(&m->dec, &w->dec, first ? w->dec_in : w->z, T, B);
-    const float *dec_out = rnn_output(&m->dec, &w->dec);
-    linear_forward(&m->out, dec_out, w->recon, (int)TB);
-    const float loss = mse_loss(w->recon, w->xt, TB * F, train ? w->drecon : NULL);
-    if (!train)
-        return loss;
+    linear_forward(&m->out, rnn_output(&m->dec, &w->dec), w->recon, (int)TB);
+    return mse_loss(w->recon, w->xt, TB * F, train ? w->drecon : NULL);
+}
 
+void seqae_backward(SeqAE *m, SeqAEWork *w, int B, const float *dz_extra)
+{
+    const int T = m->cfg.seq_len, H = m->cfg.hidden;
+    const size_t TB = (size_t)T * B;
+    const int first = m->cfg.decoder_input == SEQAE_DECODER_FIRST;
+    const float *dec_out = rnn_output(&m->dec, &w->dec);
     linear_backward(&m->out, dec_out, w->drecon, w->ddec, (int)TB);
     /* REPEAT: rnn_backward sums the latent's gradient over the steps. FIRST: the latent's
      * gradient is step 0's block of the input gradient. */
     float *dz = first ? w->ddec_in : w->dz;
     rnn_backward(&m->dec, &w->dec, first ? w->dec_in : w->z, w->ddec, dz, T, B);
+    if (dz_extra)
+        vec_add(dz, dz_extra, (size_t)B * m->cfg.latent);
     linear_backward(&m->to_latent, w->hcat, dz, w->dhcat, B);
     /* Fixed decoder weights: a zero gradient leaves Adam's moments, and so the weights, at
      * exactly zero change (training uses no weight decay). */
@@ -246,5 +252,12 @@ float seqae_step(SeqAE *m, SeqAEWork *w, const float *x, int B, int train)
                (size_t)H * sizeof(float));
     }
     rnn_backward(&m->enc, &w->enc, w->xt, w->denc, NULL, T, B);
+}
+
+float seqae_step(SeqAE *m, SeqAEWork *w, const float *x, int B, int train)
+{
+    const float loss = seqae_forward(m, w, x, B, train);
+    if (train)
+        seqae_backward(m, w, B, NULL);
     return loss;
 }
