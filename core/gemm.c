@@ -8,6 +8,8 @@
  *         for jr in steps of NR, ir in steps of MR    micro-kernel on one MR x NR tile
  * Packing absorbs the four transpose cases, so each micro-kernel has one layout only; edge
  * panels are padded with zeros, and the kernel writes a partial tile through a local buffer.
+ * The exception: a row-major op(A) = A no deeper than one depth block is read in place by a
+ * twin of the kernel (GemmMicroKernelRows), its rows being short contiguous streams already.
  *
  * Threads split C into a grid of regions, tile-aligned, and each thread runs the whole blocked
  * algorithm on its region with its own packing buffers. The depth blocking depends only on k
@@ -31,6 +33,7 @@ typedef struct {
     int mr, nr;     /* register tile, fixed by the micro-kernel */
     int kc, mc, nc; /* cache blocks: kc x nr B panel in L1, mc x kc A block in L2 */
     GemmMicroKernel kernel;
+    GemmMicroKernelRows kernel_rows; /* A read in place (NULL: always packed) */
     GemmPackFn pack_a, pack_b;
 } GemmLevel;
 
@@ -137,10 +140,11 @@ GEMM_PACKER(pack_avx512_b, GEMM_AVX512_NR)
  * 32 KiB (KC = 256) for Skylake-X / Ice Lake L1s; they are sized by analogy, not measured here.
  * Indexed by SimdLevel. */
 static const GemmLevel gemm_levels[] = {
-    {GEMM_SCALAR_MR, GEMM_SCALAR_NR, 256, 128, 2048, gemm_kernel_scalar, pack_scalar_a,
-     pack_scalar_b},
-    {GEMM_AVX2_MR, GEMM_AVX2_NR, 384, 144, 2048, gemm_kernel_avx2, pack_avx2_a, pack_avx2_b},
-    {GEMM_AVX512_MR, GEMM_AVX512_NR, 256, 144, 2048, gemm_kernel_avx512, pack_avx512_a,
+    {GEMM_SCALAR_MR, GEMM_SCALAR_NR, 256, 128, 2048, gemm_kernel_scalar, gemm_kernel_rows_scalar,
+     pack_scalar_a, pack_scalar_b},
+    {GEMM_AVX2_MR, GEMM_AVX2_NR, 384, 144, 2048, gemm_kernel_avx2, gemm_kernel_rows_avx2,
+     pack_avx2_a, pack_avx2_b},
+    {GEMM_AVX512_MR, GEMM_AVX512_NR, 256, 144, 2048, gemm_kernel_avx512, NULL, pack_avx512_a,
      pack_avx512_b},
 };
 #define GEMM_LEVEL_COUNT ((int)(sizeof gemm_levels / sizeof gemm_levels[0]))
@@ -242,16 +246,27 @@ static int depth_block(int k, int kc_max)
     return (k + blocks - 1) / blocks;
 }
 
+/* One tile: A from a packed panel (lda == 0) or read in place (rows lda apart). */
+static void tile_kernel(const GemmLevel *lv, int kc, const float *a, ptrdiff_t lda,
+                        const float *b_panel, float alpha, float beta, float *c, ptrdiff_t ldc,
+                        int rows, int cols)
+{
+    if (lda)
+        lv->kernel_rows(kc, a, lda, b_panel, alpha, beta, c, ldc, rows, cols);
+    else
+        lv->kernel(kc, a, b_panel, alpha, beta, c, ldc, rows, cols);
+}
+
 /* One tile of a transposed product: the kernel writes it whole to a local buffer, and it goes
  * to C with rows and columns exchanged, ct[j*ldc + i] = alpha * tile[i][j] + beta * ct[...].
  * With alpha = 1 and beta 0 or 1 (all the library's calls) that is the kernel's own arithmetic,
  * so the orientation does not change a bit. */
-static void transposed_tile(const GemmLevel *lv, int kc, const float *a_panel,
+static void transposed_tile(const GemmLevel *lv, int kc, const float *a, ptrdiff_t lda,
                             const float *b_panel, float alpha, float beta, float *ct,
                             ptrdiff_t ldc, int rows, int cols)
 {
     _Alignas(64) float tile[GEMM_AVX512_MR * GEMM_AVX512_NR];
-    lv->kernel(kc, a_panel, b_panel, 1.0f, 0.0f, tile, lv->nr, lv->mr, lv->nr);
+    tile_kernel(lv, kc, a, lda, b_panel, 1.0f, 0.0f, tile, lv->nr, lv->mr, lv->nr);
     for (int j = 0; j < cols; j++) {
         float *c_row = ct + (ptrdiff_t)j * ldc;
         for (int i = 0; i < rows; i++) {
@@ -266,7 +281,9 @@ static void transposed_tile(const GemmLevel *lv, int kc, const float *a_panel,
 /* Rows [row0, row0+rows) x columns [col0, col0+cols) of the product, on one thread. Reading
  * the operands in place instead of packing them was tried for the weight gradients (A^T B,
  * whose k steps are rows of the stored matrices): slower, because rows 256-512 bytes apart
- * fall into a few L1 sets. */
+ * fall into a few L1 sets. A row-major op(A) = A of one depth block is read in place (whole
+ * panels of MR rows; a last partial panel is packed): its MR rows are MR short contiguous
+ * streams, and packing them cost more than it saved (see GemmMicroKernelRows). */
 static void gemm_region(const GemmLevel *lv, const GemmOperands *g, int row0, int rows,
                         int col0, int cols)
 {
@@ -288,6 +305,7 @@ static void gemm_region(const GemmLevel *lv, const GemmOperands *g, int row0, in
     float *packed_a = thread_pack_a;
     float *packed_b = thread_pack_b;
     const int kc_step = depth_block(g->k, lv->kc);
+    const int a_in_place = lv->kernel_rows && g->ta == GEMM_N && g->k <= lv->kc;
 
     for (int jc = 0; jc < cols; jc += lv->nc) {
         const int nc = cols - jc < lv->nc ? cols - jc : lv->nc;
@@ -298,23 +316,29 @@ static void gemm_region(const GemmLevel *lv, const GemmOperands *g, int row0, in
             pack_b_block(lv, g, pc, kc, col0 + jc, nc, packed_b);
             for (int ic = 0; ic < rows; ic += lv->mc) {
                 const int mc = rows - ic < lv->mc ? rows - ic : lv->mc;
-                pack_a_block(lv, g, row0 + ic, mc, pc, kc, packed_a);
+                /* In place, only the partial last panel is packed (at the buffer's start). */
+                const int whole = a_in_place ? mc / lv->mr * lv->mr : 0;
+                if (mc > whole)
+                    pack_a_block(lv, g, row0 + ic + whole, mc - whole, pc, kc, packed_a);
                 for (int jr = 0; jr < nc; jr += lv->nr) {
                     const int tile_cols = nc - jr < lv->nr ? nc - jr : lv->nr;
                     const float *b_panel = packed_b + (ptrdiff_t)jr * kc;
                     float *c_col = g->C + (ptrdiff_t)(row0 + ic) * g->ldc + col0 + jc + jr;
                     for (int ir = 0; ir < mc; ir += lv->mr) {
                         const int tile_rows = mc - ir < lv->mr ? mc - ir : lv->mr;
+                        const int direct = ir < whole;
+                        const float *a = direct ? g->A + (ptrdiff_t)(row0 + ic + ir) * g->lda + pc
+                                                : packed_a + (ptrdiff_t)(ir - whole) * kc;
+                        const ptrdiff_t lda = direct ? g->lda : 0;
                         if (g->c_transposed)
-                            transposed_tile(lv, kc, packed_a + (ptrdiff_t)ir * kc, b_panel,
-                                            g->alpha, beta,
+                            transposed_tile(lv, kc, a, lda, b_panel, g->alpha, beta,
                                             g->C + (ptrdiff_t)(col0 + jc + jr) * g->ldc +
                                                 row0 + ic + ir,
                                             g->ldc, tile_rows, tile_cols);
                         else
-                            lv->kernel(kc, packed_a + (ptrdiff_t)ir * kc, b_panel, g->alpha,
-                                       beta, c_col + (ptrdiff_t)ir * g->ldc, g->ldc, tile_rows,
-                                       tile_cols);
+                            tile_kernel(lv, kc, a, lda, b_panel, g->alpha, beta,
+                                        c_col + (ptrdiff_t)ir * g->ldc, g->ldc, tile_rows,
+                                        tile_cols);
                     }
                 }
             }

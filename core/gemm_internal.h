@@ -37,6 +37,21 @@ void gemm_kernel_scalar(int kc, const float *a_panel, const float *b_panel, floa
                         float beta, float *c, ptrdiff_t ldc, int rows, int cols);
 void gemm_kernel_avx2(int kc, const float *a_panel, const float *b_panel, float alpha, float beta,
                       float *c, ptrdiff_t ldc, int rows, int cols);
+
+/* The same tile with A read where it lies instead of from a packed panel: element (i, p) at
+ * a[i*lda + p], for all MR rows i (the driver uses it for whole row panels of op(A) = A of one
+ * depth block only) and p < kc. Same arithmetic in the same order as the packed kernel of the
+ * level, so the same bits. For the recurrent layers' input projections, input gradients and
+ * output layer (row-major A, K = 64..128) it measured 5% faster than packing A first. */
+typedef void (*GemmMicroKernelRows)(int kc, const float *a, ptrdiff_t lda, const float *b_panel,
+                                    float alpha, float beta, float *c, ptrdiff_t ldc, int rows,
+                                    int cols);
+
+void gemm_kernel_rows_scalar(int kc, const float *a, ptrdiff_t lda, const float *b_panel,
+                             float alpha, float beta, float *c, ptrdiff_t ldc, int rows,
+                             int cols);
+void gemm_kernel_rows_avx2(int kc, const float *a, ptrdiff_t lda, const float *b_panel,
+                           float alpha, float beta, float *c, ptrdiff_t ldc, int rows, int cols);
 /* Packs `panels` x 6 rows of A (row r at src + r*ld, `depth` contiguous floats each) into
  * panels of GEMM_AVX2_MR = 6 rows, dst[q][p*6 + r] (q-th panel at dst + q*depth*6): what the
  * driver's generic packing does for op(A) = A, with 4 x 4 transposes in SSE registers instead

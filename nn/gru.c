@@ -66,11 +66,16 @@ void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, c
         const float *gt = tape->gates + (size_t)t * B * G;
         const float *hn = tape->cell + (size_t)t * B * H;
         float *dgx = s->dgates + (size_t)t * B * G;
-        float *dgh = s->dgates_h + (size_t)t * B * G;
+        float *dhn = s->dgates_h + (size_t)t * B * H;
         gru_cell_backward(gt, hn, tp >= 0 ? y + (size_t)tp * B * ldy : NULL,
-                          dy + (size_t)t * B * ldy, ldy, s->dh, dgx, dgh, s->dbias, B, H);
-        if (tp >= 0) /* dh_prev += dgates_h [B x 3H] W_hh [3H x H] */
-            rnn_matmul(dgh, G, w->w_hh, H, s->dh, H, NULL, s->dh, H, B, G, H);
+                          dy + (size_t)t * B * ldy, ldy, s->dh, dgx, dhn, s->dbias, B, H);
+        if (tp >= 0) {
+            /* dh_prev += [dr dz dhn] [B x 3H] W_hh [3H x H]: the [r z] rows of W_hh with the
+             * input side's gradients, then the n rows, each product continuing the other's
+             * sums (the same terms in the same order as one product over 3H). */
+            rnn_matmul(dgx, G, w->w_hh, H, s->dh, H, NULL, s->dh, H, B, 2 * H, H);
+            rnn_matmul(dhn, H, w->w_hh + (size_t)2 * H * H, H, s->dh, H, NULL, s->dh, H, B, H, H);
+        }
     }
     /* Bias gradients (summed by the cell kernel): b_ih gets [r z n] of the input side, b_hh
      * the same [r z] and its own n. */
@@ -78,10 +83,15 @@ void gru_dir_backward(const RnnWeights *w, const RnnTape *tape, RnnScratch *s, c
     vec_add(w->db_hh, s->dbias, (size_t)(2 * H));
     vec_add(w->db_hh + 2 * H, s->dbias + G, (size_t)H);
     if (T > 1) {
+        /* dW_hh [3H x H] += dG_h^T h_prev over the steps that have one: rows [r z] from the
+         * input side's gradients, rows n from the hidden side's own. */
         const size_t step = (size_t)B;
-        const float *dg = reverse ? s->dgates_h : s->dgates_h + step * G;
+        const float *dg = reverse ? s->dgates : s->dgates + step * G;
+        const float *dhn = reverse ? s->dgates_h : s->dgates_h + step * H;
         const float *hp = reverse ? y + step * ldy : y;
-        sgemm(GEMM_T, GEMM_N, G, H, (T - 1) * B, 1.0f, dg, G, hp, ldy, 1.0f, w->dw_hh, H);
+        sgemm(GEMM_T, GEMM_N, 2 * H, H, (T - 1) * B, 1.0f, dg, G, hp, ldy, 1.0f, w->dw_hh, H);
+        sgemm(GEMM_T, GEMM_N, H, H, (T - 1) * B, 1.0f, dhn, H, hp, ldy, 1.0f,
+              w->dw_hh + (size_t)2 * H * H, H);
     }
     const int rows = rnn_sum_steps(s->dgates, T, x_steps, B, G);
     sgemm(GEMM_T, GEMM_N, G, I, rows, 1.0f, s->dgates, G, x, ldx, 1.0f, w->dw_ih, I);

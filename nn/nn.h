@@ -65,7 +65,8 @@ typedef struct {
 /* Scratch one direction needs during backward (shared by every layer and direction). */
 typedef struct {
     float *dgates;   /* [T, B, G*H] gradient of the input-side pre-activations */
-    float *dgates_h; /* [T, B, 3H] GRU only: gradient of the hidden-side pre-activations */
+    float *dgates_h; /* [T, B, H] GRU only: gradient of the hidden side's n pre-activation
+                      * (its [r z] equal the input side's, in dgates) */
     float *dh, *dc;  /* [B, H] running gradients of h_t and (LSTM) c_t */
     float *dbias;    /* [4H] bias gradients summed in backward (LSTM: shared by b_ih and b_hh;
                       * GRU: [r z n] input side, then the hidden side's n) */

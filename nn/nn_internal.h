@@ -48,16 +48,17 @@ void gru_cell_forward_scalar(float *g, const float *hn, const float *h_prev, flo
 void gru_cell_forward_avx2(float *g, const float *hn, const float *h_prev, float *h, int ldh,
                            int B, int H);
 /* GRU backward: dy rows at stride ldh plus dh [B x H] is dL/dh; dh is overwritten with the
- * direct part of dL/dh_prev (dh ⊙ z); dgx, dgh [B x 3H] the input- and hidden-side gate
- * gradients. dbias [4H] accumulates the bias gradients row by row: [r z n] of the input side
- * (which [r z] of the hidden side equal), then the hidden side's n. */
+ * direct part of dL/dh_prev (dh ⊙ z); dgx [B x 3H] the input-side gate gradients [r z n], dhn
+ * [B x H] the hidden side's n (dn ⊙ r): the hidden side's [r z] equal the input side's and are
+ * read from dgx, not stored twice. dbias [4H] accumulates the bias gradients row by row: [r z
+ * n] of the input side (which [r z] of the hidden side equal), then the hidden side's n. */
 void gru_cell_backward(const float *g, const float *hn, const float *h_prev, const float *dy,
-                       int ldh, float *dh, float *dgx, float *dgh, float *dbias, int B, int H);
+                       int ldh, float *dh, float *dgx, float *dhn, float *dbias, int B, int H);
 void gru_cell_backward_scalar(const float *g, const float *hn, const float *h_prev,
-                              const float *dy, int ldh, float *dh, float *dgx, float *dgh,
+                              const float *dy, int ldh, float *dh, float *dgx, float *dhn,
                               float *dbias, int B, int H);
 void gru_cell_backward_avx2(const float *g, const float *hn, const float *h_prev,
-                            const float *dy, int ldh, float *dh, float *dgx, float *dgh,
+                            const float *dy, int ldh, float *dh, float *dgx, float *dhn,
                             float *dbias, int B, int H);
 
 /* Adam's per-parameter constants of one step (optim.c). */

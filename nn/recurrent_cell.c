@@ -74,7 +74,7 @@ void gru_cell_forward_scalar(float *g, const float *hn, const float *h_prev, flo
 }
 
 void gru_cell_backward_scalar(const float *g, const float *hn, const float *h_prev,
-                              const float *dy, int ldh, float *dh, float *dgx, float *dgh,
+                              const float *dy, int ldh, float *dh, float *dgx, float *dhn,
                               float *dbias, int B, int H)
 {
     for (int b = 0; b < B; b++) {
@@ -84,23 +84,23 @@ void gru_cell_backward_scalar(const float *g, const float *hn, const float *h_pr
         const float *dyb = dy + (size_t)b * ldh;
         float *dhb = dh + (size_t)b * H;
         float *dxr = dgx + (size_t)b * 3 * H, *dxz = dxr + H, *dxn = dxr + 2 * H;
-        float *dhr = dgh + (size_t)b * 3 * H, *dhz = dhr + H, *dhn = dhr + 2 * H;
+        float *dhnb = dhn + (size_t)b * H;
         for (int j = 0; j < H; j++) {
             const float dhj = dyb[j] + dhb[j];
             const float hprev = hp ? hp[j] : 0.0f;
             const float dn = dhj * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
             const float dz = dhj * (hprev - n[j]) * z[j] * (1.0f - z[j]);
             const float dr = dn * hnb[j] * r[j] * (1.0f - r[j]);
-            dxr[j] = dhr[j] = dr;
-            dxz[j] = dhz[j] = dz;
+            dxr[j] = dr;
+            dxz[j] = dz;
             dxn[j] = dn;
-            dhn[j] = dn * r[j];
+            dhnb[j] = dn * r[j];
             dhb[j] = dhj * z[j]; /* the direct path h' <- z ⊙ h */
         }
         for (int j = 0; j < 3 * H; j++)
             dbias[j] += dxr[j];
         for (int j = 0; j < H; j++)
-            dbias[3 * H + j] += dhn[j];
+            dbias[3 * H + j] += dhnb[j];
     }
 }
 
@@ -135,10 +135,10 @@ void gru_cell_forward(float *g, const float *hn, const float *h_prev, float *h, 
 }
 
 void gru_cell_backward(const float *g, const float *hn, const float *h_prev, const float *dy,
-                       int ldh, float *dh, float *dgx, float *dgh, float *dbias, int B, int H)
+                       int ldh, float *dh, float *dgx, float *dhn, float *dbias, int B, int H)
 {
     if (use_avx2(H))
-        gru_cell_backward_avx2(g, hn, h_prev, dy, ldh, dh, dgx, dgh, dbias, B, H);
+        gru_cell_backward_avx2(g, hn, h_prev, dy, ldh, dh, dgx, dhn, dbias, B, H);
     else
-        gru_cell_backward_scalar(g, hn, h_prev, dy, ldh, dh, dgx, dgh, dbias, B, H);
+        gru_cell_backward_scalar(g, hn, h_prev, dy, ldh, dh, dgx, dhn, dbias, B, H);
 }

@@ -103,7 +103,7 @@ void gru_cell_forward_avx2(float *g, const float *hn, const float *h_prev, float
 }
 
 void gru_cell_backward_avx2(const float *g, const float *hn, const float *h_prev,
-                            const float *dy, int ldh, float *dh, float *dgx, float *dgh,
+                            const float *dy, int ldh, float *dh, float *dgx, float *dhn,
                             float *dbias, int B, int H)
 {
     for (int b = 0; b < B; b++) {
@@ -113,7 +113,7 @@ void gru_cell_backward_avx2(const float *g, const float *hn, const float *h_prev
         const float *dyb = dy + (size_t)b * ldh;
         float *dhb = dh + (size_t)b * H;
         float *dxr = dgx + (size_t)b * 3 * H, *dxz = dxr + H, *dxn = dxr + 2 * H;
-        float *dhr = dgh + (size_t)b * 3 * H, *dhz = dhr + H, *dhn = dhr + 2 * H;
+        float *dhnb = dhn + (size_t)b * H;
         for (int j = 0; j < H; j += 8) {
             const __m256 r = _mm256_loadu_ps(rp + j), z = _mm256_loadu_ps(zp + j);
             const __m256 n = _mm256_loadu_ps(np + j);
@@ -127,11 +127,9 @@ void gru_cell_backward_avx2(const float *g, const float *hn, const float *h_prev
                 _mm256_mul_ps(_mm256_mul_ps(dn, _mm256_loadu_ps(hnb + j)), dsigmoid(r));
             const __m256 dhn_v = _mm256_mul_ps(dn, r);
             _mm256_storeu_ps(dxr + j, dr);
-            _mm256_storeu_ps(dhr + j, dr);
             _mm256_storeu_ps(dxz + j, dz);
-            _mm256_storeu_ps(dhz + j, dz);
             _mm256_storeu_ps(dxn + j, dn);
-            _mm256_storeu_ps(dhn + j, dhn_v);
+            _mm256_storeu_ps(dhnb + j, dhn_v);
             _mm256_storeu_ps(dhb + j, _mm256_mul_ps(dhv, z));
             const __m256 d[4] = {dr, dz, dn, dhn_v};
             for (int q = 0; q < 4; q++) {

@@ -95,7 +95,7 @@ StatusCode rnn_plan_backward(const Rnn *const *rs, RnnBuffers *const *bs, int n,
         const size_t gh = (size_t)rnn_gate_count(r->kind) * H;
         dgates = at_least(dgates, tb * gh);
         if (r->kind == RNN_GRU)
-            dgates_h = at_least(dgates_h, tb * gh);
+            dgates_h = at_least(dgates_h, tb * H);
         dh = at_least(dh, (size_t)bs[i]->B * H);
         if (r->kind == RNN_LSTM)
             dc = at_least(dc, (size_t)bs[i]->B * H);

@@ -1,7 +1,8 @@
 /* test_gemm.c — SGEMM against the naive reference: odd shapes, all transpose pairs, padded
  * leading dimensions with NaN sentinels, alpha/beta special cases, every SIMD level the CPU has,
  * 1 and several threads, and bit-identical results whatever the thread count; products the
- * driver computes transposed (to pad less) in both orientations. */
+ * driver computes transposed (to pad less) in both orientations; the kernels that read A in
+ * place give their packed twins' bits. */
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
@@ -296,6 +297,73 @@ Test(gemm, transposed_products_match_reference_and_direct_bits, .timeout = 120)
             }
             problem_free(&p);
         }
+}
+
+/* Reads A rows rows x kc at stride lda into the packed panel layout of the kernels (depth-major,
+ * mr values per depth step). */
+static void pack_panel(const float *a, int lda, int mr, int kc, float *panel)
+{
+    for (int p = 0; p < kc; p++)
+        for (int i = 0; i < mr; i++)
+            panel[p * mr + i] = a[(size_t)i * lda + p];
+}
+
+/* The kernels that read A in place against their packed twins: the same bits for every depth
+ * (both sides of the 4-step unrolling), beta 0 / 1 / other, whole and partial tiles; A is
+ * allocated to end at its last element so AddressSanitizer sees a read past a row. */
+Test(gemm, in_place_kernels_give_the_packed_bits)
+{
+    typedef struct {
+        GemmMicroKernel packed;
+        GemmMicroKernelRows rows;
+        int mr, nr;
+        SimdLevel level;
+    } Pair;
+    const Pair pairs[] = {{gemm_kernel_scalar, gemm_kernel_rows_scalar, GEMM_SCALAR_MR,
+                           GEMM_SCALAR_NR, SIMD_SCALAR},
+                          {gemm_kernel_avx2, gemm_kernel_rows_avx2, GEMM_AVX2_MR, GEMM_AVX2_NR,
+                           SIMD_AVX2}};
+    static const int depths[] = {1, 3, 4, 7, 66, 129};
+    Rng rng;
+    rng_seed(&rng, 11, 0);
+    int checked = 0;
+    for (int pi = 0; pi < 2; pi++) {
+        const Pair *k = &pairs[pi];
+        if (k->level > simd_detected())
+            continue;
+        for (int di = 0; di < 6; di++) {
+            const int kc = depths[di], lda = kc + 5;
+            const size_t a_len = (size_t)(k->mr - 1) * lda + kc;
+            float *a = malloc(a_len * sizeof(float));
+            /* aligned_alloc wants a multiple of the alignment; B panels are loaded aligned */
+            const size_t panel_bytes = ((size_t)kc * k->mr * sizeof(float) + 63) / 64 * 64;
+            const size_t b_bytes = ((size_t)kc * k->nr * sizeof(float) + 63) / 64 * 64;
+            float *panel = aligned_alloc(64, panel_bytes);
+            float *b = aligned_alloc(64, b_bytes);
+            cr_assert(a && panel && b);
+            for (size_t i = 0; i < a_len; i++)
+                a[i] = 2.0f * rng_uniform(&rng) - 1.0f;
+            for (int i = 0; i < kc * k->nr; i++)
+                b[i] = 2.0f * rng_uniform(&rng) - 1.0f;
+            pack_panel(a, lda, k->mr, kc, panel);
+            for (int bi = 0; bi < 3; bi++) {
+                const int rows = bi == 2 ? k->mr - 1 : k->mr, cols = bi == 2 ? k->nr - 3 : k->nr;
+                float c_packed[GEMM_AVX2_MR * GEMM_AVX2_NR], c_rows[GEMM_AVX2_MR * GEMM_AVX2_NR];
+                for (int i = 0; i < k->mr * k->nr; i++)
+                    c_packed[i] = c_rows[i] = 2.0f * rng_uniform(&rng) - 1.0f;
+                k->packed(kc, panel, b, 1.0f, betas[bi], c_packed, k->nr, rows, cols);
+                k->rows(kc, a, lda, b, 1.0f, betas[bi], c_rows, k->nr, rows, cols);
+                cr_assert(memcmp(c_packed, c_rows, (size_t)k->mr * k->nr * sizeof(float)) == 0,
+                          "%s kc %d beta %g: in-place A differs from the packed panel",
+                          simd_name(k->level), kc, (double)betas[bi]);
+                checked++;
+            }
+            free(a);
+            free(panel);
+            free(b);
+        }
+    }
+    cr_assert(checked >= 18);
 }
 
 Test(gemm, sgemm_runs_the_active_level_on_all_threads)
