@@ -7,9 +7,7 @@
  * 1x1 convolutions skip (75 % zeros): its rate is dense-equivalent and can pass the peak.
  * The landmark models run without the segmentation branch, as the *_noseg anchors do. At one
  * thread a per-layer profile follows: milliseconds per run of each operator kind, and the
- * convolutions' GFLOP/s (a fused expand -> depthwise -> project block counts its phases under
- * conv1x1 and dwconv, the block's fork and join under dwconv; an ADD fused into a resize
- * counts as resize). Last, video_fps: the whole pipeline of `takt pose` on a video
+ * convolutions' GFLOP/s. Last, video_fps: the whole pipeline of `takt pose` on a video
  * (Y4M frame decode, the detector when tracking is lost, the landmark model, post-processing,
  * smoothing; tracking mode) over the squat clip of ../shared/pose/video, which ffmpeg turns
  * into a temporary Y4M; frames / wall seconds of the second pass over the clip. No anchor. */

@@ -2,10 +2,9 @@
  * convolutions on weights packed once at load, as register-tiled products over cache blocks of
  * pixels or, for mostly-zero weights, as lists of non-zeros over transposed pixels, with bias,
  * residual and RELU6 fused; direct convolution for the few other kernels, depthwise
- * convolution row by row, an expand -> depthwise -> project block over bands of rows, and the
- * data-movement operators. Each splits output rows (or tiles, or bands) between OpenMP
- * threads (small layers run on one); the AVX2 inner loops are in kernels_avx2.c, with the
- * scalar loops here as their twins. */
+ * convolution row by row, and the data-movement operators. Each splits output rows (or
+ * tiles) between OpenMP threads (small layers run on one); the AVX2 inner loops are in
+ * kernels_avx2.c, with the scalar loops here as their twins. */
 #include <math.h>
 #include <omp.h>
 #include <string.h>
@@ -229,44 +228,6 @@ static void pointwise_sparse(SimdLevel level, const ConvGeom *g, const float *in
     }
 }
 
-/* Every tile of P pixels on the calling thread: the same per-element sums as the parallel
- * kernels above (a tile's elements do not depend on how the pixels and channels are cut). */
-static void pointwise_serial(SimdLevel level, const PointwiseWeights *pw, const float *in,
-                             const float *res, float *out, int relu6, int P)
-{
-    const int K = pw->K, N = pw->N, avx2 = level >= SIMD_AVX2;
-    if (pw->sparse) {
-        for (int p0 = 0; p0 < P; p0 += POINTWISE_SPARSE_ROWS) {
-            const int rows = P - p0 < POINTWISE_SPARSE_ROWS ? P - p0 : POINTWISE_SPARSE_ROWS;
-            const float *r = res ? res + (size_t)p0 * N : NULL;
-            for (int n0 = 0; n0 < N; n0 += POINTWISE_SPARSE_GROUP) {
-                const int n1 = N - n0 < POINTWISE_SPARSE_GROUP ? N : n0 + POINTWISE_SPARSE_GROUP;
-                if (avx2)
-                    pointwise_sparse_block_avx2(in + (size_t)p0 * K, pw, r, out + (size_t)p0 * N,
-                                                relu6, rows, n0, n1);
-                else
-                    pointwise_sparse_block(in + (size_t)p0 * K, pw, r, out + (size_t)p0 * N,
-                                           relu6, rows, n0, n1);
-            }
-        }
-        return;
-    }
-    const int block = pointwise_block_rows(K, P);
-    for (int p_lo = 0; p_lo < P; p_lo += block) {
-        const int rows = P - p_lo < block ? P - p_lo : block;
-        const float *r = res ? res + (size_t)p_lo * N : NULL;
-        for (int n0 = 0; n0 < N; n0 += POINTWISE_NR) {
-            const int cols = N - n0 < POINTWISE_NR ? N - n0 : POINTWISE_NR;
-            if (avx2)
-                pointwise_block_avx2(in + (size_t)p_lo * K, pw, r, out + (size_t)p_lo * N, relu6,
-                                     rows, n0, cols);
-            else
-                pointwise_block(in + (size_t)p_lo * K, pw, r, out + (size_t)p_lo * N, relu6,
-                                rows, n0, cols);
-        }
-    }
-}
-
 void pointwise_conv(SimdLevel level, const ConvGeom *g, const float *in,
                     const PointwiseWeights *pw, const float *residual, float *out)
 {
@@ -362,137 +323,7 @@ void dwconv(SimdLevel level, const ConvGeom *g, const float *in, const float *w,
     }
 }
 
-/* ---------------------------------------------------------------- fused block */
-
-/* Expanded rows the window holds for bands of `band` rows: the rows one band reads, plus
- * room for DWBLOCK_SPARE_BANDS more bands, so that the rows two bands share are moved to the
- * front only when the window is full rather than after every band. */
-#define DWBLOCK_SPARE_BANDS 3
-static int dwblock_window_rows(const DwBlock *b, int band)
-{
-    const int rows = (band + DWBLOCK_SPARE_BANDS * band) * b->dw.sh + b->dw.kh - b->dw.sh;
-    return rows < b->dw.ih ? rows : b->dw.ih;
-}
-
-static size_t dwblock_floats_for(const DwBlock *b, int band)
-{
-    const ConvGeom *g = &b->dw;
-    size_t window = b->expand ? (size_t)dwblock_window_rows(b, band) * g->iw * g->ic : 0;
-    size_t dw_out = b->project ? (size_t)band * g->ow * g->oc : 0;
-    return window + dw_out;
-}
-
-void dwblock_plan(DwBlock *b, int band)
-{
-    if (band < 1) {
-        band = b->dw.oh;
-        while (band > 1 && dwblock_floats_for(b, band) * sizeof(float) > DWBLOCK_SCRATCH_BYTES)
-            band--;
-    }
-    b->band = band;
-    b->window_rows = b->expand ? dwblock_window_rows(b, band) : 0;
-}
-
-size_t dwblock_scratch_stride(const DwBlock *b)
-{
-    return (dwblock_floats_for(b, b->band) + 15) / 16 * 16;
-}
-
-void dwblock_run(SimdLevel level, const DwBlock *b, const float *in, const float *residual,
-                 float *out, float *scratch, int max_threads, double seconds[3])
-{
-    const ConvGeom *g = &b->dw;
-    const int bands = (g->oh + b->band - 1) / b->band, avx2 = level >= SIMD_AVX2;
-    const size_t stride = dwblock_scratch_stride(b);
-    const size_t in_row = (size_t)g->iw * g->ic;
-    long work = (long)g->oh * g->ow * g->oc * g->kh * g->kw;
-    if (b->expand)
-        work += (long)g->ih * g->iw * g->ic * b->expand->K;
-    if (b->project)
-        work += (long)g->oh * g->ow * g->oc * b->project->N;
-    int threads = work >= PARALLEL_MIN_WORK ? max_threads : 1;
-    threads = threads > bands ? bands : threads < 1 ? 1 : threads;
-#pragma omp parallel num_threads(threads)
-    {
-        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        float *window = scratch + (size_t)t * stride;
-        float *dw_out = window + (size_t)b->window_rows * in_row;
-        int have0 = 0, have1 = 0; /* image rows [have0, have1) are in the window, from row 0 */
-        double spent[3] = {0, 0, 0};
-        for (int band = bands * t / nt; band < bands * (t + 1) / nt; band++) {
-            const int y0 = band * b->band, y1 = g->oh - y0 < b->band ? g->oh : y0 + b->band;
-            const int first = y0 * g->sh - g->pad_top, end = (y1 - 1) * g->sh - g->pad_top + g->kh;
-            const int r0 = first < 0 ? 0 : first, r1 = end > g->ih ? g->ih : end < r0 ? r0 : end;
-            double t0 = seconds ? time_now() : 0;
-            const float *dw_in = in + (size_t)r0 * in_row;
-            if (b->expand) {
-                int from = r0; /* the first row to expand */
-                if (have1 > have0 && r0 >= have0 && r0 <= have1)
-                    from = have1; /* rows [r0, have1) were expanded for the last band */
-                else
-                    have0 = r0;
-                if (r1 - have0 > b->window_rows) { /* full: the shared rows to the front */
-                    memmove(window, window + (size_t)(r0 - have0) * in_row,
-                            (size_t)(from - r0) * in_row * sizeof *window);
-                    have0 = r0;
-                }
-                if (r1 > from)
-                    pointwise_serial(level, b->expand, in + (size_t)from * g->iw * b->expand->K,
-                                     NULL, window + (size_t)(from - have0) * in_row,
-                                     b->expand_relu6, (r1 - from) * g->iw);
-                have1 = r1;
-                dw_in = window + (size_t)(r0 - have0) * in_row;
-            }
-            double t1 = seconds ? time_now() : 0;
-            /* The band as an image of its own: input rows [r0, r1), output rows [y0, y1); the
-             * taps inside it are the taps inside the whole image. */
-            ConvGeom v = *g;
-            v.ih = r1 - r0;
-            v.oh = y1 - y0;
-            v.pad_top = r0 - first;
-            float *dw_dst = b->project ? dw_out : out + (size_t)y0 * g->ow * g->oc;
-            for (int y = 0; y < v.oh; y++) {
-                if (avx2)
-                    dwconv_row_avx2(&v, dw_in, b->dw_w, b->dw_b, dw_dst, y);
-                else
-                    dwconv_row(&v, dw_in, b->dw_w, b->dw_b, dw_dst, y);
-            }
-            double t2 = seconds ? time_now() : 0;
-            if (b->project) {
-                const size_t at = (size_t)y0 * g->ow * b->project->N;
-                pointwise_serial(level, b->project, dw_out, residual ? residual + at : NULL,
-                                 out + at, b->project_relu6, (y1 - y0) * g->ow);
-            }
-            if (seconds) {
-                double t3 = time_now();
-                spent[0] += t1 - t0;
-                spent[1] += t2 - t1;
-                spent[2] += t3 - t2;
-            }
-        }
-        if (seconds) {
-#pragma omp critical(dwblock_seconds)
-            for (int k = 0; k < 3; k++)
-                seconds[k] += spent[k] / nt;
-        }
-    }
-}
-
 #define ELEMENTWISE_CHUNK 4096
-
-/* add on the calling thread. */
-static void add_serial(SimdLevel level, const float *a, const float *b, float *out, size_t n,
-                       int relu6)
-{
-    if (level >= SIMD_AVX2) {
-        add_avx2(a, b, out, n, relu6);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        float v = a[i] + b[i];
-        out[i] = relu6 ? relu6f(v) : v;
-    }
-}
 
 void add(SimdLevel level, const float *a, const float *b, float *out, size_t n, int relu6)
 {
@@ -501,7 +332,14 @@ void add(SimdLevel level, const float *a, const float *b, float *out, size_t n, 
     for (long ch = 0; ch < chunks; ch++) {
         size_t lo = (size_t)ch * ELEMENTWISE_CHUNK;
         size_t len = n - lo < ELEMENTWISE_CHUNK ? n - lo : ELEMENTWISE_CHUNK;
-        add_serial(level, a + lo, b + lo, out + lo, len, relu6);
+        if (level >= SIMD_AVX2) {
+            add_avx2(a + lo, b + lo, out + lo, len, relu6);
+        } else {
+            for (size_t i = lo; i < lo + len; i++) {
+                float v = a[i] + b[i];
+                out[i] = relu6 ? relu6f(v) : v;
+            }
+        }
     }
 }
 
@@ -574,10 +412,9 @@ static void bilinear_pixel(const float *p00, const float *p10, const float *p01,
 }
 
 /* The same source coordinates as the reference (see resize_bilinear_ref), computed once per
- * output column and reused for every row; the addend joins each row while it is in L1. */
+ * output column and reused for every row. */
 void resize_bilinear(SimdLevel level, const float *in, int ih, int iw, int c, float *out,
-                     int oh, int ow, int align_corners, int half_pixel_centers,
-                     const float *addend, int relu6)
+                     int oh, int ow, int align_corners, int half_pixel_centers)
 {
     float scale_y = align_corners && oh > 1 ? (float)(ih - 1) / (float)(oh - 1)
                                             : (float)ih / (float)oh;
@@ -608,10 +445,6 @@ void resize_bilinear(SimdLevel level, const float *in, int ih, int iw, int c, fl
                 bilinear_pixel_avx2(p00, p10, p01, p11, w00, w10, w01, w11, o, c);
             else
                 bilinear_pixel(p00, p10, p01, p11, w00, w10, w01, w11, o, c);
-        }
-        if (addend) {
-            float *row = out + (size_t)y * ow * c;
-            add_serial(level, row, addend + (size_t)y * ow * c, row, (size_t)ow * c, relu6);
         }
     }
 }

@@ -3,9 +3,9 @@
  * definitions) and the optimised one (kernels.c, AVX2 parts in kernels_avx2.c) that
  * pose/net.c runs. The tests compare the two on random shapes at every SIMD level.
  *
- * Threads: the optimised kernels split output rows (or 1x1-conv tiles, or a fused block's
- * bands) between OpenMP threads, small layers run on one; every output element is computed
- * by one thread in a fixed order, so 1 and N threads give bit-identical results. */
+ * Threads: the optimised kernels split output rows (or 1x1-conv tiles) between OpenMP
+ * threads, small layers run on one; every output element is computed by one thread in a
+ * fixed order, so 1 and N threads give bit-identical results. */
 #ifndef TAKT_POSE_KERNELS_H
 #define TAKT_POSE_KERNELS_H
 
@@ -89,43 +89,6 @@ void dwconv_ref(const ConvGeom *g, const float *in, const float *w, const float 
 void dwconv(SimdLevel level, const ConvGeom *g, const float *in, const float *w,
             const float *bias, float *out);
 
-/* An inverted-residual block as one operator (MobileNetV2 / BlazeBlock): an optional 1x1
- * expansion, a depthwise convolution, an optional 1x1 projection with the block's residual,
- * run over bands of `band` depthwise output rows. Each thread takes a run of whole bands and
- * keeps the expanded rows its depthwise convolution reads (sliding down: the rows two bands
- * share are moved, not recomputed) and the depthwise output of one band in its own scratch,
- * so that neither intermediate map goes through the full-size buffers (on the landmark
- * models' 128x128 and 64x64 maps they are 1.5-4 MB each, beyond L2). Every element is
- * computed by the same kernels in the same order as the unfused sequence, so the results are
- * bit-identical to pointwise_conv -> dwconv -> pointwise_conv, for any band and thread
- * count. */
-typedef struct {
-    const PointwiseWeights *expand;  /* NULL: the depthwise convolution reads the input */
-    int expand_relu6;
-    ConvGeom dw;                     /* ih x iw x ic (expanded channels) -> oh x ow x oc */
-    const float *dw_w, *dw_b;
-    const PointwiseWeights *project; /* NULL: the depthwise output is the block's output */
-    int project_relu6;
-    int band;                        /* depthwise output rows per band (dwblock_plan) */
-    int window_rows;                 /* expanded rows a thread's scratch holds */
-} DwBlock;
-
-/* Bytes of one thread's scratch that a band may use (expanded rows + depthwise output):
- * half of a 512 KB L2, the other half left to the weights and the input and output rows. */
-#define DWBLOCK_SCRATCH_BYTES (256u << 10)
-/* Chooses b->band for that budget (at least one row), or takes `band` when > 0 (the tests),
- * and sizes the window. */
-void dwblock_plan(DwBlock *b, int band);
-/* Floats of scratch one thread needs, rounded up to 64 bytes; dwblock_run wants threads times
- * that. */
-size_t dwblock_scratch_stride(const DwBlock *b);
-/* in: the expansion's input (or the depthwise input), residual: NULL or the projection's
- * output shape; up to max_threads threads (scratch sized for them). With seconds != NULL the
- * time of each phase (expand, depthwise, project) is added to seconds[0..2], summed over the
- * threads and divided by their number. */
-void dwblock_run(SimdLevel level, const DwBlock *b, const float *in, const float *residual,
-                 float *out, float *scratch, int max_threads, double seconds[3]);
-
 /* out = a + b, clamped to [0, 6] when relu6. */
 void add_ref(const float *a, const float *b, float *out, size_t n, int relu6);
 void add(SimdLevel level, const float *a, const float *b, float *out, size_t n, int relu6);
@@ -139,15 +102,11 @@ void pad(const float *in, int h, int w, int c, const int pads[6], float *out);
 void maxpool_ref(const ConvGeom *g, const float *in, float *out);
 void maxpool(const ConvGeom *g, const float *in, float *out);
 
-/* RESIZE_BILINEAR as TFLite defines it (align_corners, half_pixel_centers). The optimised one
- * can take the ADD that follows it: with addend != NULL (oh x ow x c), out = resize + addend,
- * clamped to [0, 6] when relu6 (the ADD's activation; relu6 needs the addend), the same bits
- * as resize_bilinear then add. */
+/* RESIZE_BILINEAR as TFLite defines it (align_corners, half_pixel_centers). */
 void resize_bilinear_ref(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
                          int align_corners, int half_pixel_centers);
 void resize_bilinear(SimdLevel level, const float *in, int ih, int iw, int c, float *out,
-                     int oh, int ow, int align_corners, int half_pixel_centers,
-                     const float *addend, int relu6);
+                     int oh, int ow, int align_corners, int half_pixel_centers);
 
 /* DEPTH_TO_SPACE (TensorFlow's DCR order): out[y*b+dy][x*b+dx][k] = in[y][x][(dy*b+dx)*oc+k]
  * with oc = c / (b*b). */

@@ -1,14 +1,12 @@
 /* net — the graph executor behind pose.h's network API: reads a .tkw written by
  * `takt weights import-tflite` (graph syntax in io/tflite_import.c), checks every operator's
- * shapes, fuses a 1x1 convolution or a resize with the ADD that follows it (residual +
- * activation in its epilogue), an explicit PAD with the convolution that reads it and, on large
- * maps, a depthwise convolution with the 1x1 convolutions around it (DwBlock), leaves out
+ * shapes, fuses a 1x1 convolution with the ADD that follows it (residual + activation in the
+ * convolution's epilogue) and an explicit PAD with the convolution that reads it, leaves out
  * operators that only skipped outputs need, packs the 1x1 convolutions' weights for their
  * kernel (sparse when mostly zeros, as the detector's), plans all
  * activation memory once (tensors whose lifetimes do not overlap share bytes; first fit by
  * offset) and runs the operators in file order with the kernels of kernels.h. */
 #include <limits.h>
-#include <omp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,12 +48,6 @@ typedef struct {
     int pads[6];
     int align, half, block, axis, relu6;
     int run;
-    /* A depthwise convolution fused with the 1x1 convolutions around it (dwblock_run): the
-     * indices of the expansion and projection it absorbed (-1: none); an absorbed operator
-     * does not run, its packed weights serve the block. */
-    int expand_op, project_op;
-    int absorbed;
-    DwBlock fused;
 } NetOp;
 
 typedef struct {
@@ -82,9 +74,6 @@ struct PoseNet {
     char out_name[NET_MAX_OUTPUTS][64];
     Tensor out_view[NET_MAX_OUTPUTS];
     size_t act_floats;
-    float *block_scratch; /* per thread, for the fused blocks */
-    size_t block_stride;  /* floats per thread */
-    int block_threads;
     int profiling;
     double prof_seconds[POSENET_PROFILE_KINDS], prof_flops[POSENET_PROFILE_KINDS];
 };
@@ -173,7 +162,6 @@ static StatusCode parse_op(PoseNet *n, NetOp *op, int line, const Tokens *tk, St
     op->kind = (OpKind)kind;
     op->line = line;
     op->residual = -1;
-    op->expand_op = op->project_op = -1;
     op->n_in = parse_ints(key_value(tk, "in"), ',', op->in, NET_MAX_IN);
     int expect_in = kind == OP_ADD ? 2 : kind == OP_CONCAT ? -1 : 1;
     if (op->n_in < 1 || (expect_in > 0 && op->n_in != expect_in))
@@ -434,70 +422,7 @@ static StatusCode check_op(PoseNet *n, NetOp *op, const TkwFile *f, Status *st)
 
 /* ---------------------------------------------------------------- planning */
 
-static int is_1x1(const ConvGeom *g);
-
-/* The 1x1 convolution that is the only reader of tensor t and runs after operator `after`
- * (with its residual computed by then), or -1. */
-static int sole_1x1_reader(const PoseNet *n, const int *producer, const int *readers, int t,
-                           int after)
-{
-    if (readers[t] != 1)
-        return -1;
-    for (int j = after + 1; j < n->n_ops; j++) {
-        const NetOp *p = &n->ops[j];
-        if (!p->run || p->in[0] != t)
-            continue;
-        int ok = p->kind == OP_CONV && p->n_in == 1 && is_1x1(&p->g) &&
-                 (p->residual < 0 || p->residual == n->input || producer[p->residual] < after);
-        return ok ? j : -1;
-    }
-    return -1;
-}
-
-/* A depthwise convolution whose input map is at least this large takes the 1x1 convolution
- * that is the only producer of its input (the expansion) and the one that is the only reader
- * of its output (the projection) into one DwBlock operator. In the landmark models that is
- * the 128x128 and 64x64 stages (1.5-4 MB maps). Smaller maps stay in L2 between operators
- * anyway, and there the bands are one row high, so each band reads all of the 1x1 weights
- * again (fusing full's 786 KB and 540 KB maps too measured no better, the 540 KB ones
- * slower). */
-#define DWBLOCK_MIN_MAP_BYTES (1u << 20)
-
-static void fuse_blocks(PoseNet *n, const int *producer, const int *readers)
-{
-    for (int i = 0; i < n->n_ops; i++) {
-        NetOp *d = &n->ops[i];
-        if (!d->run || d->kind != OP_DWCONV || d->g.sh != d->g.sw ||
-            (size_t)d->g.ih * d->g.iw * d->g.ic * sizeof(float) < DWBLOCK_MIN_MAP_BYTES)
-            continue;
-        int e = d->in[0] == n->input ? -1 : producer[d->in[0]];
-        if (e >= 0) {
-            const NetOp *x = &n->ops[e];
-            if (!x->run || x->kind != OP_CONV || !is_1x1(&x->g) || x->residual >= 0 ||
-                readers[d->in[0]] != 1)
-                e = -1;
-        }
-        int p = sole_1x1_reader(n, producer, readers, d->out, i);
-        if (e < 0 && p < 0)
-            continue;
-        if (e >= 0) {
-            d->expand_op = e;
-            d->in[0] = n->ops[e].in[0];
-            n->ops[e].run = 0;
-            n->ops[e].absorbed = 1;
-        }
-        if (p >= 0) {
-            d->project_op = p;
-            d->residual = n->ops[p].residual;
-            d->out = n->ops[p].out;
-            n->ops[p].run = 0;
-            n->ops[p].absorbed = 1;
-        }
-    }
-}
-
-/* Marks the operators the wanted outputs depend on; fuses conv + add pairs, PAD into the
- * convolution that reads it and inverted-residual blocks (fuse_blocks). */
+/* Marks the operators the wanted outputs depend on; fuses conv + add pairs. */
 static StatusCode select_ops(PoseNet *n, Status *st)
 {
     int *needed = calloc((size_t)n->n_tensors, sizeof *needed);
@@ -538,13 +463,11 @@ static StatusCode select_ops(PoseNet *n, Status *st)
     }
     for (int k = 0; k < n->n_outputs; k++)
         readers[n->out_id[k]] += 1 + n->n_ops; /* never fused away */
-    /* conv (no activation) or resize whose only reader is the very next operator, an ADD:
-     * the ADD becomes its epilogue, its other input already exists when the conv or resize
-     * runs. */
+    /* conv (no activation) whose only reader is the very next operator, an ADD: the ADD
+     * becomes the conv's epilogue, its other input already exists when the conv runs. */
     for (int i = 0; i + 1 < n->n_ops && rc == TK_OK; i++) {
         NetOp *c = &n->ops[i], *a = &n->ops[i + 1];
-        if (!c->run || !a->run || (c->kind != OP_CONV && c->kind != OP_RESIZE) || c->relu6 ||
-            a->kind != OP_ADD ||
+        if (!c->run || !a->run || c->kind != OP_CONV || c->relu6 || a->kind != OP_ADD ||
             readers[c->out] != 1 || (a->in[0] == c->out) == (a->in[1] == c->out))
             continue;
         c->residual = a->in[0] == c->out ? a->in[1] : a->in[0];
@@ -570,7 +493,6 @@ static StatusCode select_ops(PoseNet *n, Status *st)
         c->g.pad_left = p->pads[2];
         p->run = 0;
     }
-    fuse_blocks(n, producer, readers);
     free(needed);
     free(producer);
     free(readers);
@@ -688,7 +610,7 @@ static StatusCode read_weights(PoseNet *n, const TkwFile *f, Status *st)
 {
     for (int i = 0; i < n->n_ops; i++) {
         NetOp *op = &n->ops[i];
-        if ((!op->run && !op->absorbed) || (op->kind != OP_CONV && op->kind != OP_DWCONV))
+        if (!op->run || (op->kind != OP_CONV && op->kind != OP_DWCONV))
             continue;
         size_t wcount = weight_count(op);
         op->raw_w = malloc(wcount * sizeof *op->raw_w);
@@ -716,23 +638,13 @@ static void free_raw_weights(PoseNet *n)
     }
 }
 
-/* Threads the fused blocks' scratch is planned for: the processors, at most 64 (a run with
- * more threads runs the blocks on that many). */
-static int block_threads(void)
-{
-    int t = omp_get_num_procs() > omp_get_max_threads() ? omp_get_num_procs()
-                                                         : omp_get_max_threads();
-    return t < 1 ? 1 : t > 64 ? 64 : t;
-}
-
 /* The same sequence of arena requests twice: on a measuring arena to learn the size, then
- * on the real one, where the weights are copied in (1x1 convolutions packed), and the fused
- * blocks are set up with their per-thread scratch. */
+ * on the real one, where the weights are copied in (1x1 convolutions packed). */
 static void carve(PoseNet *n, Arena *a, float **act)
 {
     for (int i = 0; i < n->n_ops; i++) {
         NetOp *op = &n->ops[i];
-        if ((!op->run && !op->absorbed) || (op->kind != OP_CONV && op->kind != OP_DWCONV))
+        if (!op->run || (op->kind != OP_CONV && op->kind != OP_DWCONV))
             continue;
         if (op->pointwise) {
             const int K = pointwise_k(op);
@@ -749,25 +661,6 @@ static void carve(PoseNet *n, Arena *a, float **act)
             memcpy(op->b, op->raw_b, (size_t)op->g.oc * sizeof *op->b);
         }
     }
-    n->block_stride = 0;
-    for (int i = 0; i < n->n_ops; i++) {
-        NetOp *op = &n->ops[i];
-        if (!op->run || op->kind != OP_DWCONV ||
-            (op->expand_op < 0 && op->project_op < 0))
-            continue;
-        const NetOp *e = op->expand_op >= 0 ? &n->ops[op->expand_op] : NULL;
-        const NetOp *p = op->project_op >= 0 ? &n->ops[op->project_op] : NULL;
-        op->fused = (DwBlock){.expand = e ? &e->pw : NULL, .expand_relu6 = e && e->g.relu6,
-                              .dw = op->g, .dw_w = op->w, .dw_b = op->b,
-                              .project = p ? &p->pw : NULL, .project_relu6 = p && p->g.relu6};
-        dwblock_plan(&op->fused, 0);
-        size_t stride = dwblock_scratch_stride(&op->fused);
-        n->block_stride = stride > n->block_stride ? stride : n->block_stride;
-    }
-    n->block_threads = block_threads();
-    n->block_scratch = n->block_stride
-                           ? arena_floats(a, n->block_stride * (size_t)n->block_threads)
-                           : NULL;
     *act = arena_floats(a, n->act_floats ? n->act_floats : 1);
 }
 
@@ -904,9 +797,7 @@ size_t posenet_memory(const PoseNet *n, size_t *activation_bytes)
 }
 
 
-/* phases: NULL, or where a fused block adds the time of its expansion, depthwise
- * convolution and projection (for the profile). */
-static void run_op(const PoseNet *n, const NetOp *op, SimdLevel level, double phases[3])
+static void run_op(const PoseNet *n, const NetOp *op, SimdLevel level)
 {
     const NetTensor *x = &n->t[op->in[0]], *y = &n->t[op->out];
     const float *res = op->residual >= 0 ? n->t[op->residual].data : NULL;
@@ -918,13 +809,7 @@ static void run_op(const PoseNet *n, const NetOp *op, SimdLevel level, double ph
             conv2d(level, &op->g, x->data, op->w, op->b, res, y->data);
         break;
     case OP_DWCONV:
-        if (op->expand_op >= 0 || op->project_op >= 0)
-            dwblock_run(level, &op->fused, x->data, res, y->data, n->block_scratch,
-                        n->block_threads < omp_get_max_threads() ? n->block_threads
-                                                                 : omp_get_max_threads(),
-                        phases);
-        else
-            dwconv(level, &op->g, x->data, op->w, op->b, y->data);
+        dwconv(level, &op->g, x->data, op->w, op->b, y->data);
         break;
     case OP_ADD:
         add(level, x->data, n->t[op->in[1]].data, y->data, y->count, op->relu6);
@@ -937,7 +822,7 @@ static void run_op(const PoseNet *n, const NetOp *op, SimdLevel level, double ph
         break;
     case OP_RESIZE:
         resize_bilinear(level, x->data, x->shape[1], x->shape[2], x->shape[3], y->data,
-                        y->shape[1], y->shape[2], op->align, op->half, res, op->relu6);
+                        y->shape[1], y->shape[2], op->align, op->half);
         break;
     case OP_D2S:
         depth_to_space(x->data, x->shape[1], x->shape[2], x->shape[3], op->block, y->data);
@@ -964,7 +849,6 @@ static void run_op(const PoseNet *n, const NetOp *op, SimdLevel level, double ph
     }
 }
 
-/* Of the operator alone (a fused block's 1x1 convolutions are counted by their own ops). */
 static double op_flops(const NetOp *op)
 {
     if (op->kind != OP_CONV && op->kind != OP_DWCONV)
@@ -977,7 +861,7 @@ double posenet_flops(const PoseNet *n)
 {
     double flops = 0;
     for (int i = 0; i < n->n_ops; i++)
-        flops += n->ops[i].run || n->ops[i].absorbed ? op_flops(&n->ops[i]) : 0;
+        flops += n->ops[i].run ? op_flops(&n->ops[i]) : 0;
     return flops;
 }
 
@@ -990,30 +874,13 @@ StatusCode posenet_run(PoseNet *n, Status *st)
         if (!op->run)
             continue;
         if (!n->profiling) {
-            run_op(n, op, level, NULL);
+            run_op(n, op, level);
             continue;
         }
-        double phases[3] = {0, 0, 0};
         double start = time_now();
-        run_op(n, op, level, phases);
-        double seconds = time_now() - start;
-        if (op->expand_op >= 0 || op->project_op >= 0) {
-            /* a fused block: its phases under their own kinds, the rest (the fork and join)
-             * under the depthwise convolution */
-            if (op->expand_op >= 0) {
-                n->prof_seconds[PROFILE_POINTWISE] += phases[0];
-                n->prof_flops[PROFILE_POINTWISE] += op_flops(&n->ops[op->expand_op]);
-            }
-            if (op->project_op >= 0) {
-                n->prof_seconds[PROFILE_POINTWISE] += phases[2];
-                n->prof_flops[PROFILE_POINTWISE] += op_flops(&n->ops[op->project_op]);
-            }
-            n->prof_seconds[OP_DWCONV] += seconds - phases[0] - phases[2];
-            n->prof_flops[OP_DWCONV] += op_flops(op);
-            continue;
-        }
+        run_op(n, op, level);
         int kind = op->pointwise && is_1x1(&op->g) ? PROFILE_POINTWISE : (int)op->kind;
-        n->prof_seconds[kind] += seconds;
+        n->prof_seconds[kind] += time_now() - start;
         n->prof_flops[kind] += op_flops(op);
     }
     return TK_OK;
