@@ -7,7 +7,8 @@
  * 1x1 convolutions skip (75 % zeros): its rate is dense-equivalent and can pass the peak.
  * The landmark models run without the segmentation branch, as the *_noseg anchors do. At one
  * thread a per-layer profile follows: milliseconds per run of each operator kind, and the
- * convolutions' GFLOP/s. Last, video_fps: the whole pipeline of `takt pose` on a video
+ * convolutions' GFLOP/s (with TAKT_BENCH_POSE_LAYERS set in the environment, also every
+ * operator's, on stderr). Last, video_fps: the whole pipeline of `takt pose` on a video
  * (Y4M frame decode, the detector when tracking is lost, the landmark model, post-processing,
  * smoothing; tracking mode) over the squat clip of ../shared/pose/video, which ffmpeg turns
  * into a temporary Y4M; frames / wall seconds of the second pass over the clip. No anchor. */
@@ -96,6 +97,30 @@ static double ort_median_ms(const PoseBenchModel *m, int threads, int cpu, int r
     return atof(key + strlen("\"median_ms\":"));
 }
 
+/* With TAKT_BENCH_POSE_LAYERS set: one note per operator (kind, graph line, shapes,
+ * milliseconds per run, GFLOP/s of convolutions), to find the layers that lag the others. */
+static void print_layers(const PoseNet *net, const char *model, int runs)
+{
+    const int n = posenet_profile_layers(net, NULL, 0);
+    PoseNetLayerProfile *layers = malloc((size_t)n * sizeof *layers);
+    if (!layers)
+        return;
+    posenet_profile_layers(net, layers, n);
+    for (int i = 0; i < n; i++) {
+        const PoseNetLayerProfile *l = &layers[i];
+        char geom[32] = "";
+        if (l->kernel > 0)
+            snprintf(geom, sizeof geom, " k%d s%d%s%s", l->kernel, l->stride,
+                     l->sparse ? " sparse" : "", l->residual ? " +res" : "");
+        const double ms = l->seconds * 1e3 / runs;
+        bench_note("pose %s layer %d line %d %s %dx%dx%d -> %dx%dx%d%s %.4f ms %.1f GFLOP/s",
+                   model, i, l->line, l->name, l->in_shape[0], l->in_shape[1], l->in_shape[2],
+                   l->out_shape[0], l->out_shape[1], l->out_shape[2], geom, ms,
+                   l->flops > 0 && l->seconds > 0 ? l->flops * runs / l->seconds * 1e-9 : 0.0);
+    }
+    free(layers);
+}
+
 /* Per-layer profile at one thread: time per run of each operator kind, and GFLOP/s of the
  * convolutions beside the peak. */
 static StatusCode print_profile(const BenchConfig *cfg, PoseNet *net, const char *model, int runs,
@@ -107,6 +132,8 @@ static StatusCode print_profile(const BenchConfig *cfg, PoseNet *net, const char
         rc = posenet_run(net, st);
     PoseNetProfile prof[POSENET_PROFILE_KINDS];
     int n = posenet_profile_get(net, prof);
+    if (rc == TK_OK && getenv("TAKT_BENCH_POSE_LAYERS"))
+        print_layers(net, model, runs);
     posenet_profile(net, 0);
     for (int k = 0; k < n && rc == TK_OK; k++) {
         char metric[64];

@@ -48,6 +48,7 @@ typedef struct {
     int pads[6];
     int align, half, block, axis, relu6;
     int run;
+    double prof_seconds; /* this operator's share of the profile */
 } NetOp;
 
 typedef struct {
@@ -880,8 +881,10 @@ StatusCode posenet_run(PoseNet *n, Status *st)
         double start = time_now();
         run_op(n, op, level);
         int kind = op->pointwise && is_1x1(&op->g) ? PROFILE_POINTWISE : (int)op->kind;
-        n->prof_seconds[kind] += time_now() - start;
+        const double seconds = time_now() - start;
+        n->prof_seconds[kind] += seconds;
         n->prof_flops[kind] += op_flops(op);
+        n->ops[i].prof_seconds += seconds;
     }
     return TK_OK;
 }
@@ -891,6 +894,8 @@ void posenet_profile(PoseNet *n, int on)
     n->profiling = on;
     memset(n->prof_seconds, 0, sizeof n->prof_seconds);
     memset(n->prof_flops, 0, sizeof n->prof_flops);
+    for (int i = 0; i < n->n_ops; i++)
+        n->ops[i].prof_seconds = 0;
 }
 
 int posenet_profile_get(const PoseNet *n, PoseNetProfile *out)
@@ -902,6 +907,37 @@ int posenet_profile_get(const PoseNet *n, PoseNetProfile *out)
         out[count].name = k == PROFILE_POINTWISE ? "conv1x1" : op_keywords[k];
         out[count].seconds = n->prof_seconds[k];
         out[count].flops = n->prof_flops[k];
+        count++;
+    }
+    return count;
+}
+
+int posenet_profile_layers(const PoseNet *n, PoseNetLayerProfile *out, int max)
+{
+    int count = 0;
+    for (int i = 0; i < n->n_ops; i++) {
+        const NetOp *op = &n->ops[i];
+        if (!op->run)
+            continue;
+        if (out && count < max) {
+            const NetTensor *x = &n->t[op->in[0]], *y = &n->t[op->out];
+            const int conv = op->kind == OP_CONV || op->kind == OP_DWCONV;
+            PoseNetLayerProfile *l = &out[count];
+            l->name = op->pointwise && is_1x1(&op->g) ? "conv1x1" : op_keywords[op->kind];
+            l->line = op->line;
+            l->in_shape[0] = x->ndim == 4 ? x->shape[1] : 1;
+            l->in_shape[1] = x->ndim == 4 ? x->shape[2] : 1;
+            l->in_shape[2] = x->ndim >= 1 ? x->shape[x->ndim - 1] : 1;
+            l->out_shape[0] = y->ndim == 4 ? y->shape[1] : 1;
+            l->out_shape[1] = y->ndim == 4 ? y->shape[2] : 1;
+            l->out_shape[2] = y->ndim >= 1 ? y->shape[y->ndim - 1] : 1;
+            l->kernel = conv ? op->g.kh : 0;
+            l->stride = conv ? op->g.sh : 0;
+            l->sparse = op->pointwise && op->sparse;
+            l->residual = op->residual >= 0;
+            l->seconds = op->prof_seconds;
+            l->flops = op_flops(op);
+        }
         count++;
     }
     return count;

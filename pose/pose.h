@@ -53,6 +53,19 @@ typedef struct {
 } PoseNetProfile;
 void posenet_profile(PoseNet *net, int on);
 int posenet_profile_get(const PoseNet *net, PoseNetProfile *out);
+/* The same totals per operator that runs, in run order: its kind (as above), its line in the
+ * graph, input and output height x width x channels (1 x 1 x n for flat tensors), kernel size
+ * and stride of convolutions (0 otherwise), whether a 1x1 runs sparse or carries a fused ADD,
+ * seconds summed over the profiled runs and floating-point operations of one run. Fills up
+ * to max entries of out (out may be NULL) and returns the number of operators. */
+typedef struct {
+    const char *name;
+    int line;
+    int in_shape[3], out_shape[3];
+    int kernel, stride, sparse, residual;
+    double seconds, flops;
+} PoseNetLayerProfile;
+int posenet_profile_layers(const PoseNet *net, PoseNetLayerProfile *out, int max);
 
 /* ---------------------------------------------------------------- pipeline
  *

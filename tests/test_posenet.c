@@ -572,6 +572,59 @@ Test(posenet, network_bit_identical_for_1_and_2_threads)
     posenet_free(net);
 }
 
+/* The per-operator profile adds up to the per-kind one and to posenet_flops, names each
+ * 1x1 convolution as such with its shapes, and profiling leaves the outputs unchanged. */
+Test(posenet, profile_per_layer_adds_up)
+{
+    PoseNet *net = load_model(&models[1], NULL);
+    run_on(net, "lite", 1);
+    const Tensor *o = posenet_output(net, "Identity");
+    const size_t bytes = tensor_count(o) * sizeof(float);
+    float *plain = malloc(bytes);
+    memcpy(plain, o->data, bytes);
+    posenet_profile(net, 1);
+    run_on(net, "lite", 1);
+    run_on(net, "lite", 1);
+    cr_assert_arr_eq(posenet_output(net, "Identity")->data, plain, bytes);
+    free(plain);
+
+    const int n = posenet_profile_layers(net, NULL, 0);
+    cr_assert_gt(n, 10);
+    PoseNetLayerProfile *layers = malloc((size_t)n * sizeof *layers);
+    cr_assert_eq(posenet_profile_layers(net, layers, n), n);
+    PoseNetProfile kinds[POSENET_PROFILE_KINDS];
+    const int n_kinds = posenet_profile_get(net, kinds);
+    double flops = 0, seconds = 0;
+    int pointwise = 0;
+    for (int i = 0; i < n; i++) {
+        const PoseNetLayerProfile *l = &layers[i];
+        flops += l->flops;
+        seconds += l->seconds;
+        cr_expect_geq(l->seconds, 0.0);
+        if (!strcmp(l->name, "conv1x1")) {
+            pointwise++;
+            cr_expect_eq(l->kernel, 1);
+            cr_expect_eq(l->in_shape[0], l->out_shape[0]);
+            cr_expect_float_eq(l->flops, 2.0 * l->out_shape[0] * l->out_shape[1] *
+                                             l->in_shape[2] * l->out_shape[2], 1e-9 * l->flops);
+        }
+    }
+    cr_expect_gt(pointwise, 10);
+    cr_expect_float_eq(flops, posenet_flops(net), 1e-9 * flops);
+    double kind_seconds = 0, kind_flops = 0;
+    for (int k = 0; k < n_kinds; k++) {
+        kind_seconds += kinds[k].seconds;
+        kind_flops += kinds[k].flops;
+    }
+    cr_expect_float_eq(kind_flops, 2.0 * flops, 1e-9 * kind_flops, "two profiled runs");
+    cr_expect_float_eq(kind_seconds, seconds, 1e-9 * seconds);
+    posenet_profile(net, 0);
+    cr_expect_eq(posenet_profile_layers(net, layers, n), n);
+    cr_expect_eq(layers[0].seconds, 0.0, "posenet_profile clears the per-layer totals");
+    free(layers);
+    posenet_free(net);
+}
+
 static StatusCode load_graph(const char *graph, Status *st)
 {
     const char *dir = test_tmpdir();
