@@ -102,19 +102,9 @@ StatusCode study_augment_speeds(const Keypoints *in, Keypoints *out, Status *st)
     AugmentPass count = {0};
     for_each_unit(in, count_unit, &count);
     const int n = count.rows, F = in->n_features;
-    memset(out, 0, sizeof *out);
-    out->n_frames = n;
-    out->n_features = F;
-    out->x = malloc(sizeof(float) * (size_t)n * F);
-    out->frame = malloc(sizeof(int) * (size_t)n);
-    out->time_s = malloc(sizeof(float) * (size_t)n);
-    out->seq = malloc(sizeof(int) * (size_t)n);
-    out->present = malloc((size_t)n);
-    if (!out->x || !out->frame || !out->time_s || !out->seq || !out->present) {
-        keypoints_free(out);
-        return status_fail(st, TK_ENOMEM, "augmentation: cannot hold %d frames of %d "
-                           "coordinates", n, F);
-    }
+    StatusCode rc = keypoints_alloc(out, n, F, st);
+    if (rc)
+        return rc;
     AugmentPass fill = {.out = out};
     for_each_unit(in, copy_unit, &fill);
     return TK_OK;

@@ -198,23 +198,14 @@ StatusCode study_frames_load(const StudyFrames *f, Keypoints *k, Status *st)
 {
     const Keypoints *m = &f->meta;
     const int n = m->n_frames, F = m->n_features;
-    memset(k, 0, sizeof *k);
-    k->n_frames = n;
-    k->n_features = F;
-    k->x = malloc(sizeof(float) * (size_t)n * F);
-    k->frame = malloc(sizeof(int) * (size_t)n);
-    k->time_s = malloc(sizeof(float) * (size_t)n);
-    k->seq = malloc(sizeof(int) * (size_t)n);
-    k->present = malloc((size_t)n);
-    if (!k->x || !k->frame || !k->time_s || !k->seq || !k->present) {
-        keypoints_free(k);
-        return status_fail(st, TK_ENOMEM, "cannot hold %d frames of %d coordinates", n, F);
-    }
+    StatusCode rc = keypoints_alloc(k, n, F, st);
+    if (rc)
+        return rc;
     memcpy(k->frame, m->frame, sizeof(int) * (size_t)n);
     memcpy(k->time_s, m->time_s, sizeof(float) * (size_t)n);
     memcpy(k->seq, m->seq, sizeof(int) * (size_t)n);
     memcpy(k->present, m->present, (size_t)n);
-    StatusCode rc = study_frames_rows(f, 0, n, NULL, k->x, st);
+    rc = study_frames_rows(f, 0, n, NULL, k->x, st);
     if (rc)
         keypoints_free(k);
     return rc;

@@ -19,6 +19,25 @@ void keypoints_free(Keypoints *k)
     memset(k, 0, sizeof *k);
 }
 
+StatusCode keypoints_alloc(Keypoints *k, int n_frames, int n_features, Status *st)
+{
+    memset(k, 0, sizeof *k);
+    k->n_frames = n_frames;
+    k->n_features = n_features;
+    const size_t n = n_frames > 0 ? (size_t)n_frames : 1;
+    k->x = calloc(n * (size_t)(n_features > 0 ? n_features : 1), sizeof(float));
+    k->frame = calloc(n, sizeof(int));
+    k->time_s = calloc(n, sizeof(float));
+    k->seq = calloc(n, sizeof(int));
+    k->present = calloc(n, 1);
+    if (!k->x || !k->frame || !k->time_s || !k->seq || !k->present) {
+        keypoints_free(k);
+        return status_fail(st, TK_ENOMEM, "cannot hold %d frames of %d coordinates", n_frames,
+                           n_features);
+    }
+    return TK_OK;
+}
+
 StatusCode keypoints_read(Keypoints *k, const char *path, int xy_only, Status *st)
 {
     memset(k, 0, sizeof *k);

@@ -343,6 +343,8 @@ typedef struct {
  * x,y (and z unless xy_only), or a labelled CSV of ../shared/data (seq_id,frame,label,x0,y0
  * [,z0],...). Errors name the file, line and column. */
 StatusCode keypoints_read(Keypoints *k, const char *path, int xy_only, Status *st);
+/* n_frames rows of n_features, every array zeroed (callers fill what they need). */
+StatusCode keypoints_alloc(Keypoints *k, int n_frames, int n_features, Status *st);
 void keypoints_free(Keypoints *k);
 
 /* The same files one frame at a time in constant memory (nn/keypoints_stream.c), for

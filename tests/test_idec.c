@@ -203,14 +203,8 @@ Test(idec_seqae, split_step_is_seqae_step_and_the_latent_gradient_joins)
 /* Frames of three kinds of motion, one sequence each, repeated. */
 static void make_frames(Keypoints *k, int n, int F)
 {
-    memset(k, 0, sizeof *k);
-    k->n_frames = n;
-    k->n_features = F;
-    k->x = malloc(sizeof(float) * (size_t)n * F);
-    k->frame = malloc(sizeof(int) * (size_t)n);
-    k->time_s = malloc(sizeof(float) * (size_t)n);
-    k->seq = malloc(sizeof(int) * (size_t)n);
-    k->present = malloc((size_t)n);
+    Status st;
+    cr_assert_eq(keypoints_alloc(k, n, F, &st), TK_OK);
     for (int t = 0; t < n; t++) {
         const int kind = (t / 30) % 3;
         for (int c = 0; c < F; c++)

@@ -167,12 +167,9 @@ Test(seqae_weak, model_file_keeps_the_choice_and_old_files_load_as_repeat)
 Test(seqae_weak, checkpoint_keeps_the_choice)
 {
     enum { FRAMES = 60, FEAT = 4 };
-    Keypoints k = {.n_frames = FRAMES, .n_features = FEAT};
-    k.x = malloc(sizeof(float) * FRAMES * FEAT);
-    k.frame = malloc(sizeof(int) * FRAMES);
-    k.time_s = malloc(sizeof(float) * FRAMES);
-    k.seq = calloc(FRAMES, sizeof(int));
-    k.present = malloc(FRAMES);
+    Keypoints k;
+    Status st = {0};
+    cr_assert_eq(keypoints_alloc(&k, FRAMES, FEAT, &st), TK_OK);
     for (int f = 0; f < FRAMES; f++) {
         k.frame[f] = f;
         k.time_s[f] = f / 30.0f;
@@ -187,7 +184,6 @@ Test(seqae_weak, checkpoint_keeps_the_choice)
     c.batch = 4;
     c.decoder_input = SEQAE_DECODER_FIRST;
     c.fixed_decoder = 1;
-    Status st = {0};
     TrainState s, back;
     cr_assert_eq(train_state_new(&s, &c, &k, &st), TK_OK, "%s", st.msg);
     char path[4200];

@@ -12,17 +12,11 @@
 /* One feature per frame, 10 + the row number (a ramp), in sequences of the given lengths. */
 static void ramp_frames(Keypoints *k, const int *lengths, int n_seqs)
 {
-    memset(k, 0, sizeof *k);
+    int n = 0;
     for (int s = 0; s < n_seqs; s++)
-        k->n_frames += lengths[s];
-    const int n = k->n_frames;
-    k->n_features = 1;
-    k->x = malloc(sizeof(float) * (size_t)n);
-    k->frame = malloc(sizeof(int) * (size_t)n);
-    k->time_s = malloc(sizeof(float) * (size_t)n);
-    k->seq = malloc(sizeof(int) * (size_t)n);
-    k->present = malloc((size_t)n);
-    cr_assert(k->x && k->frame && k->time_s && k->seq && k->present);
+        n += lengths[s];
+    Status st;
+    cr_assert_eq(keypoints_alloc(k, n, 1, &st), TK_OK);
     for (int s = 0, r = 0; s < n_seqs; s++)
         for (int i = 0; i < lengths[s]; i++, r++) {
             k->x[r] = 10.0f + (float)r;

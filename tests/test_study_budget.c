@@ -8,13 +8,9 @@
 /* Bookkeeping only: the epoch count depends on the frames' sequences, not their values. */
 static Keypoints frames_in_sequences(int n_frames, int first_seq_len)
 {
-    Keypoints k = {.n_frames = n_frames, .n_features = 2};
-    k.x = calloc((size_t)n_frames * 2, sizeof(float));
-    k.frame = calloc((size_t)n_frames, sizeof(int));
-    k.time_s = calloc((size_t)n_frames, sizeof(float));
-    k.seq = calloc((size_t)n_frames, sizeof(int));
-    k.present = malloc((size_t)n_frames);
-    cr_assert(k.x && k.frame && k.time_s && k.seq && k.present);
+    Keypoints k;
+    Status st;
+    cr_assert_eq(keypoints_alloc(&k, n_frames, 2, &st), TK_OK);
     for (int r = 0; r < n_frames; r++) {
         k.present[r] = 1;
         k.seq[r] = r >= first_seq_len;

@@ -16,14 +16,11 @@
 /* Frames of one feature whose value is the row number, in sequences of the given lengths. */
 static void numbered_frames(Keypoints *k, const int *lengths, int n_seqs)
 {
-    memset(k, 0, sizeof *k);
+    int n = 0;
     for (int s = 0; s < n_seqs; s++)
-        k->n_frames += lengths[s];
-    k->n_features = 1;
-    k->x = malloc(sizeof(float) * (size_t)k->n_frames);
-    k->seq = malloc(sizeof(int) * (size_t)k->n_frames);
-    k->present = malloc((size_t)k->n_frames);
-    cr_assert(k->x && k->seq && k->present);
+        n += lengths[s];
+    Status st;
+    cr_assert_eq(keypoints_alloc(k, n, 1, &st), TK_OK);
     for (int s = 0, r = 0; s < n_seqs; s++)
         for (int i = 0; i < lengths[s]; i++, r++) {
             k->x[r] = (float)r;
