@@ -26,20 +26,14 @@ StatusCode study_refine_idec(SeqAE *m, const Keypoints *data, int end, int strid
                              int *n_windows, IdecResult *res, Status *st)
 {
     const int T = m->cfg.seq_len, L = m->cfg.latent, F = data->n_features;
-    Keypoints scaled = *data;
-    const size_t values = (size_t)data->n_frames * F;
+    Keypoints scaled;
     int *starts = NULL, *labels = NULL, n = 0;
     float *z = NULL, *x = NULL;
     Arena measure, arena = {0};
-    scaled.x = malloc(values * sizeof(float));
-    StatusCode rc = scaled.x ? TK_OK
-                             : status_fail(st, TK_ENOMEM, "refine: cannot copy %d frames",
-                                           data->n_frames);
-    if (!rc) {
-        memcpy(scaled.x, data->x, values * sizeof(float));
-        minmax_apply(scale, &scaled);
-        rc = windows_make(&scaled, 0, end, T, stride, &starts, &n, st);
-    }
+    StatusCode rc = keypoints_scaled_copy(data, scale, &scaled, st);
+    if (rc)
+        return rc;
+    rc = windows_make(&scaled, 0, end, T, stride, &starts, &n, st);
     if (!rc && n < cfg->k)
         rc = status_fail(st, TK_EINVAL, "refine: %d training windows, fewer than the %d "
                          "clusters", n, cfg->k);

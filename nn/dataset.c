@@ -152,6 +152,18 @@ void minmax_apply(const MinMax *s, Keypoints *k)
     }
 }
 
+StatusCode keypoints_scaled_copy(const Keypoints *k, const MinMax *s, Keypoints *out, Status *st)
+{
+    const size_t values = (size_t)k->n_frames * k->n_features;
+    *out = *k;
+    out->x = malloc((values ? values : 1) * sizeof(float));
+    if (!out->x)
+        return status_fail(st, TK_ENOMEM, "cannot copy %d frames for scaling", k->n_frames);
+    memcpy(out->x, k->x, values * sizeof(float));
+    minmax_apply(s, out);
+    return TK_OK;
+}
+
 void minmax_free(MinMax *s)
 {
     free(s->min);

@@ -379,6 +379,9 @@ StatusCode minmax_alloc(MinMax *s, int n, Status *st);
 void minmax_accumulate(MinMax *s, const Keypoints *k, int begin, int end, int *seen);
 void minmax_finish(MinMax *s, int seen);
 void minmax_apply(const MinMax *s, Keypoints *k);
+/* out = k with x replaced by a scaled copy (the other arrays are k's, shared): free out->x
+ * only. The caller's frames stay as read. */
+StatusCode keypoints_scaled_copy(const Keypoints *k, const MinMax *s, Keypoints *out, Status *st);
 void minmax_free(MinMax *s);
 
 /* Start rows of windows of `len` frames every `stride` frames inside rows [begin, end) that

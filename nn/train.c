@@ -178,20 +178,16 @@ StatusCode train_run(TrainState *s, const Keypoints *k, const TrainIo *io, int *
                            k->n_frames, c->seq_len);
 
     /* Scaled copy of the frames; the caller's stay as read. */
-    Keypoints scaled = *k;
-    const size_t values = (size_t)k->n_frames * k->n_features;
-    scaled.x = malloc(values * sizeof(float));
-    if (!scaled.x)
-        return status_fail(st, TK_ENOMEM, "train: cannot copy %d frames", k->n_frames);
-    memcpy(scaled.x, k->x, values * sizeof(float));
-    minmax_apply(&s->scale, &scaled);
+    Keypoints scaled;
+    StatusCode rc = keypoints_scaled_copy(k, &s->scale, &scaled, st);
+    if (rc)
+        return rc;
 
     int a, b, *train_starts = NULL, *val_starts = NULL, *order = NULL;
     float *batch_x = NULL;
     Arena arena = {0};
     split_70_10_20(k->n_frames, &a, &b);
-    StatusCode rc =
-        windows_make(&scaled, 0, a, c->seq_len, c->stride, &train_starts, &s->n_train, st);
+    rc = windows_make(&scaled, 0, a, c->seq_len, c->stride, &train_starts, &s->n_train, st);
     if (!rc)
         rc = windows_make(&scaled, a, b, c->seq_len, c->stride, &val_starts, &s->n_val, st);
     if (!rc && s->n_train == 0)
