@@ -1,8 +1,11 @@
 /* bench_pose.c — `takt bench pose`: latency of the BlazePose networks (weights/) run by
  * takt's kernels, median of >= 50 runs after a warm-up, at 1 (pinned) and 2 threads, with
  * the work rate (GFLOP/s of the convolutions) beside the FMA peak. The anchor is ONNX Runtime
- * (npm onnxruntime-node) on the same models converted to ONNX, ../shared/bench/ort/run.js,
- * started right after takt's round for the same model and thread count, on the same CPU.
+ * (npm onnxruntime-node) on the same models converted to ONNX, ../shared/bench/ort/run.js, on
+ * the same CPU. The two take turns, three rounds each (takt's runs, then ONNX Runtime's, and
+ * again), and each figure is the median of its three round medians: on a virtual machine the
+ * speed of the second vCPU drifts over seconds, and one round each would compare the two in
+ * different states of the host (measured: 2-thread latencies move 1.5x between such states).
  * GFLOP/s count every multiply-add of the dense operators, also the ones the detector's sparse
  * 1x1 convolutions skip (75 % zeros): its rate is dense-equivalent and can pass the peak.
  * The landmark models run without the segmentation branch, as the *_noseg anchors do. At one
@@ -27,6 +30,7 @@
 #define POSE_BENCH_RUNS 60
 #define POSE_BENCH_QUICK_RUNS 5
 #define POSE_BENCH_WARMUP 10
+#define POSE_BENCH_ROUNDS 3
 
 typedef struct {
     const char *name;
@@ -282,8 +286,18 @@ StatusCode bench_pose(const BenchConfig *cfg, Status *st)
                 if (cpu < 0)
                     bench_note("pose: cannot pin to one CPU; single-thread figures may be noisy");
             }
-            double ms = median_ms(net, runs, st, &rc);
-            double anchor = ort_median_ms(m, threads, cpu, runs, &anchor_broken);
+            const int rounds = cfg->quick ? 1 : POSE_BENCH_ROUNDS;
+            double round_ms[POSE_BENCH_ROUNDS], round_anchor[POSE_BENCH_ROUNDS];
+            for (int r = 0; r < rounds && rc == TK_OK; r++) {
+                round_ms[r] = median_ms(net, runs, st, &rc);
+                round_anchor[r] = ort_median_ms(m, threads, cpu, runs, &anchor_broken);
+            }
+            if (rc == TK_OK && rounds > 1)
+                bench_note("pose %s %d thread(s), rounds: takt %.3f %.3f %.3f ms, ONNX Runtime "
+                           "%.3f %.3f %.3f ms", m->name, threads, round_ms[0], round_ms[1],
+                           round_ms[2], round_anchor[0], round_anchor[1], round_anchor[2]);
+            double ms = rc == TK_OK ? bench_median(round_ms, rounds) : NAN;
+            double anchor = anchor_broken ? NAN : bench_median(round_anchor, rounds);
             if (threads == 1 && rc == TK_OK)
                 rc = print_profile(cfg, net, m->name, runs, st);
             if (threads == 1)
