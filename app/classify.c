@@ -1,10 +1,11 @@
 /* classify.c — the skeleton-sequence classifier behind `takt classify`: per-frame features
- * (centred, body-scaled, velocities; from video through the pose pipeline), HARNets' LSTM
- * trained with Adam on mini-batches of whole sequences fitted to T steps (with dropout and
- * randomly rotated, scaled and cropped training sequences against overfitting), the epoch kept
- * by validation accuracy (early stopping) or, with inner folds, by held-out training subjects
- * only, the model file with its normalisation and class names, and prediction of one sequence
- * (averaged over ensemble members and test-time views). */
+ * (centred, body-scaled, velocities, accelerations; from video through the pose pipeline),
+ * HARNets' LSTM trained with Adam on mini-batches of whole sequences fitted to T steps (with
+ * dropout, label smoothing, weight averaging and randomly rotated, scaled and cropped training
+ * sequences against overfitting), the epoch kept by validation accuracy (early stopping) or,
+ * with inner folds, by held-out training subjects only (then optionally retrained on all of
+ * them for that many epochs), the model file with its normalisation and class names, and
+ * prediction of one sequence (averaged over ensemble members and test-time views). */
 #include "classify.h"
 
 #include <inttypes.h>
@@ -88,6 +89,19 @@ void clf_velocity_frames(float *x, int n_frames, int F)
     }
 }
 
+void clf_acceleration_frames(float *x, int n_frames, int F)
+{
+    /* From the last frame down: row r's 3F values start at or after its 2F, and the change is
+     * written past them before memmove shifts them; row r - 1 is still as it came. */
+    for (int r = n_frames - 1; r >= 0; r--) {
+        const float *in = x + (size_t)r * 2 * F;
+        float *out = x + (size_t)r * 3 * F;
+        for (int j = F - 1; j >= 0; j--)
+            out[2 * F + j] = r ? in[F + j] - x[(size_t)(r - 1) * 2 * F + F + j] : 0.0f;
+        memmove(out, in, sizeof(float) * 2 * (size_t)F);
+    }
+}
+
 StatusCode clf_torso_scale_frames(float *x, size_t rows, int F, int dims, int a, int b,
                                   Status *st)
 {
@@ -154,7 +168,7 @@ static int body_extras(const ClfBody *b)
 int clf_feature_count(const ClfModel *m, int F)
 {
     const int per_frame = body_extras(&m->body) ? clf_body_values(&m->body, F) : F;
-    return m->velocity ? 2 * per_frame : per_frame;
+    return (1 + m->velocity) * per_frame;
 }
 
 StatusCode clf_check_body(const ClfBody *b, int F, Status *st)
@@ -262,6 +276,8 @@ static StatusCode frame_features(const ClfModel *m, float *x, int n_frames, int 
     }
     if (!rc && m->velocity)
         clf_velocity_frames(x, n_frames, Fb);
+    if (!rc && m->velocity > 1)
+        clf_acceleration_frames(x, n_frames, Fb);
     return rc;
 }
 
@@ -623,6 +639,8 @@ typedef struct {
     int *select_idx; /* [n] with inner folds: the member's held-out training sequences */
     LstmClassifierWork w;
     float *bx, *adam_mv, *best, *scratch, *frame;
+    float *ema, *live; /* [n_params] each, only with cfg->ema: the average and, while it is
+                        * being scored, the weights training goes on from */
     float *x_view;   /* [n, T, F] one test-time view of every sequence (only with views) */
     int *by;
 } Trainer;
@@ -700,9 +718,11 @@ static StatusCode subject_folds(const SeqSet *s, const unsigned char *is_val, in
 
 /* Trains m->net[k] (initialised, not yet drawn) from seed cfg->seed + k; the epoch kept is in
  * m->net[k] on return, h holds its curves. With one member this is the whole run, and member
- * k of an ensemble is the model a single run with seed cfg->seed + k makes. */
+ * k of an ensemble is the model a single run with seed cfg->seed + k makes. refit_epochs > 0:
+ * the member learns from every training sequence for exactly that many epochs and keeps the
+ * last (ClfConfig.refit); nothing is scored on the way. */
 static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, ClfHistory *h,
-                               int *stopped, Status *st)
+                               int refit_epochs, int *stopped, Status *st)
 {
     const ClfConfig *cfg = t->cfg;
     const ClfAugment *aug = &cfg->augment;
@@ -710,17 +730,18 @@ static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, 
     const int T = t->p.T, C = t->p.C, K = cfg->inner_folds;
     /* The member learns from n_train sequences and keeps the epoch that does best on
      * select[0 .. n_select): the validation sequences, or its held-out fold. */
-    int n_train = 0, n_select = t->n_val;
+    int n_train = 0, n_select = refit_epochs ? 0 : t->n_val;
     const int *select = h->val_index;
-    if (t->fold) {
+    const int *fold = refit_epochs ? NULL : t->fold;
+    if (fold) {
         n_select = 0;
         select = t->select_idx;
         for (int i = 0; i < t->s->n; i++)
-            if (t->fold[i] == k % K)
+            if (fold[i] == k % K)
                 t->select_idx[n_select++] = i;
     }
     for (int i = 0; i < t->s->n; i++)
-        if (!(t->is_val && t->is_val[i]) && !(t->fold && t->fold[i] == k % K))
+        if (!(t->is_val && t->is_val[i]) && !(fold && fold[i] == k % K))
             t->train_idx[n_train++] = i;
     /* One stream each for initialisation and order, dropout masks and augmentation, so that
      * switching one on leaves the others' draws as they were. */
@@ -730,13 +751,16 @@ static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, 
     rng_seed(&t->w.rng, seed, 1);
     rng_seed(&aug_rng, seed, 2);
     lstm_classifier_init_params(net, &rng);
+    if (t->ema)
+        memcpy(t->ema, net->params, sizeof(float) * net->n_params);
     memset(t->adam_mv, 0, sizeof(float) * 2 * net->n_params);
     Adam adam;
     adam_init(&adam, cfg->lr, t->adam_mv, t->adam_mv + net->n_params, net->n_params);
     adam.weight_decay = cfg->weight_decay;
     h->member = k;
     int best_e = -1, bad = 0;
-    for (int e = 0; e < cfg->epochs && !*stopped; e++) {
+    const int epochs = refit_epochs ? refit_epochs : cfg->epochs;
+    for (int e = 0; e < epochs && !*stopped; e++) {
         rng_shuffle_int(&rng, t->train_idx, (size_t)n_train);
         double loss_sum = 0;
         int correct = 0, seen = 0;
@@ -759,16 +783,26 @@ static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, 
             if (cfg->clip > 0)
                 clip_grad_norm(net->grads, net->n_params, cfg->clip);
             adam_step(&adam, net->params, net->grads);
+            if (t->ema) {
+                vec_scale(t->ema, cfg->ema, net->n_params);
+                vec_axpy(t->ema, 1.0f - cfg->ema, net->params, net->n_params);
+            }
         }
         if (*stopped)
             break;
         /* Running figures over the epoch's batches, as Keras reports them. */
         h->train_loss[e] = (float)(loss_sum / seen);
         h->train_acc[e] = (float)correct / (float)seen;
+        if (t->ema) { /* the average is what is scored, kept and saved */
+            memcpy(t->live, net->params, sizeof(float) * net->n_params);
+            memcpy(net->params, t->ema, sizeof(float) * net->n_params);
+        }
         evaluate(net, &t->w, &t->p, select, n_select, t->bx, t->by, &h->val_loss[e],
                  &h->val_acc[e], NULL, NULL, 0);
         h->epochs = e + 1;
-        if (is_better(h, n_select, e, best_e)) {
+        if (refit_epochs) {
+            best_e = e; /* the last epoch is kept: net->params */
+        } else if (is_better(h, n_select, e, best_e)) {
             best_e = e;
             bad = 0;
             memcpy(t->best, net->params, sizeof(float) * net->n_params);
@@ -776,6 +810,8 @@ static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, 
             bad++;
         }
         h->best_epoch = best_e + 1;
+        if (!refit_epochs)
+            m->inner_epochs[k] = h->best_epoch;
         if (io && io->checkpoint) {
             /* The members so far with this one's kept epoch, so that an interrupted run loses
              * at most this epoch. */
@@ -783,18 +819,38 @@ static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, 
             m->best_epoch = h->best_epoch;
             m->train_accuracy = h->train_acc[best_e];
             m->val_accuracy = h->val_acc[best_e];
-            StatusCode rc = save_params(m, k + 1, t->best, io->checkpoint, st);
+            StatusCode rc = save_params(m, k + 1, refit_epochs ? net->params : t->best,
+                                        io->checkpoint, st);
             if (rc)
                 return rc;
         }
         if (io && io->callback)
-            io->callback(io->user, h, cfg->epochs);
+            io->callback(io->user, h, epochs);
+        if (t->ema)
+            memcpy(net->params, t->live, sizeof(float) * net->n_params);
         if (cfg->patience > 0 && n_select > 0 && bad >= cfg->patience)
             break;
     }
-    if (best_e >= 0)
+    if (best_e >= 0 && !refit_epochs)
         memcpy(net->params, t->best, sizeof(float) * net->n_params);
+    else if (best_e >= 0 && t->ema)
+        memcpy(net->params, t->ema, sizeof(float) * net->n_params);
     return TK_OK;
+}
+
+/* The refit's epoch count: the median of the members' inner-fold epochs (the mean of the
+ * middle two, rounded up, for an even count). One member's epoch is chosen on one held-out
+ * fold and swings widely between members (31 to 180 on MSR Action3D), so the median rather
+ * than each member's own. Epochs, not optimiser steps: an epoch over all K folds holds
+ * K / (K - 1) times the batches, and with more (augmented) data overfitting comes later, so
+ * the same number of passes, i.e. K / (K - 1) more steps (Goodfellow et al., Deep Learning,
+ * 2016, sec. 7.8, leave the choice between the two open). */
+static int median_epochs(const int *epochs, int n)
+{
+    int sorted[CLF_ENSEMBLE_MAX];
+    memcpy(sorted, epochs, sizeof(int) * (size_t)n);
+    qsort(sorted, (size_t)n, sizeof(int), compare_int);
+    return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2] + 1) / 2;
 }
 
 StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
@@ -815,6 +871,12 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     if (!(cfg->dropout >= 0 && cfg->dropout < 1))
         return status_fail(st, TK_EINVAL, "classify: dropout %g is not in [0, 1)",
                            (double)cfg->dropout);
+    if (!(cfg->ema >= 0 && cfg->ema < 1))
+        return status_fail(st, TK_EINVAL, "classify: EMA decay %g is not in [0, 1)",
+                           (double)cfg->ema);
+    if (!(cfg->label_smoothing >= 0 && cfg->label_smoothing < 1))
+        return status_fail(st, TK_EINVAL, "classify: label smoothing %g is not in [0, 1)",
+                           (double)cfg->label_smoothing);
     if (!(aug->rotate_deg >= 0 && aug->rotate_deg <= 180 && aug->scale >= 0 && aug->scale < 1 &&
           aug->crop >= 0 && aug->crop < 1))
         return status_fail(st, TK_EINVAL, "classify: augmentation out of range (rotate %g, "
@@ -850,6 +912,9 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
         return status_fail(st, TK_EINVAL, "classify: %d class; at least 2 are needed",
                            s->n_classes);
     const int K = cfg->inner_folds > 1 ? cfg->inner_folds : 0;
+    if (cfg->refit && !K)
+        return status_fail(st, TK_EINVAL, "classify: refitting needs inner folds to choose "
+                                          "the epochs");
     int *fold = K ? malloc(sizeof(int) * (size_t)s->n) : NULL;
     if (K && !fold)
         return status_fail(st, TK_ENOMEM, "classify: cannot allocate the inner folds");
@@ -884,6 +949,7 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     for (int k = 0; k < members && !rc; k++) {
         rc = lstm_classifier_init_dirs(&m->net[k], &ncfg, cfg->bidirectional, st);
         m->net[k].dropout = cfg->dropout;
+        m->net[k].label_smoothing = cfg->label_smoothing;
         m->net[k].pool_mean = cfg->pool_mean;
         m->members = k + 1;
     }
@@ -925,10 +991,13 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
         t.scratch = malloc(sizeof(float) * (size_t)max_frames * widest);
         t.frame = malloc(sizeof(float) * (size_t)s->n_features);
         t.select_idx = K ? malloc(sizeof(int) * (size_t)s->n) : NULL;
+        t.ema = cfg->ema > 0 ? malloc(sizeof(float) * 2 * n_params) : NULL;
+        t.live = t.ema ? t.ema + n_params : NULL;
         const int views = tta_views(&cfg->tta) > 1;
         t.x_view = views ? malloc(sizeof(float) * row * (size_t)s->n) : NULL;
         if (!x_all || !probs || !t.bx || !t.adam_mv || !t.best || !labels || !t.train_idx ||
-            !t.by || !t.scratch || !t.frame || (K && !t.select_idx) || (views && !t.x_view))
+            !t.by || !t.scratch || !t.frame || (K && !t.select_idx) || (views && !t.x_view) ||
+            (cfg->ema > 0 && !t.ema))
             rc = status_fail(st, TK_ENOMEM, "classify: cannot allocate %d sequences of %d x %d",
                              s->n, T, F);
     }
@@ -953,8 +1022,17 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     for (int i = 0, nv = 0; i < s->n; i++)
         if (is_val && is_val[i])
             h->val_index[nv++] = i;
-    for (int k = 0; k < members && !*stopped && !rc; k++)
-        rc = train_member(m, k, &t, io, h, stopped, st);
+    for (int k = 0; k < members && !*stopped && !rc; k++) {
+        rc = train_member(m, k, &t, io, h, 0, stopped, st);
+        h->inner_epochs[k] = m->inner_epochs[k];
+    }
+    if (!rc && !*stopped && cfg->refit) {
+        predict_all(m, &t, t.train_idx, probs);
+        h->inner_val_accuracy = accuracy_of(probs, &t.p, h->val_index, n_val, NULL);
+        h->refit_epochs = median_epochs(h->inner_epochs, members);
+        for (int k = 0; k < members && !*stopped && !rc; k++)
+            rc = train_member(m, k, &t, io, h, h->refit_epochs, stopped, st);
+    }
     if (rc || *stopped)
         goto done;
     predict_all(m, &t, t.train_idx, probs);
@@ -983,6 +1061,7 @@ done:
     free(t.by);
     free(t.select_idx);
     free(t.x_view);
+    free(t.ema);
     free(fold);
     if (rc) {
         clf_free(m);
@@ -1123,11 +1202,23 @@ static StatusCode save_params(const ClfModel *m, int members, const float *last,
         if (!rc) rc = tkw_writer_meta(w, "train.lr_clip_weight_decay", text, st);
         snprintf(text, sizeof text, "%g", tw->dropout);
         if (!rc) rc = tkw_writer_meta(w, "train.dropout", text, st);
+        snprintf(text, sizeof text, "%g", tw->label_smoothing);
+        if (!rc) rc = tkw_writer_meta(w, "train.label_smoothing", text, st);
+        snprintf(text, sizeof text, "%g", tw->ema);
+        if (!rc) rc = tkw_writer_meta(w, "train.ema", text, st);
         snprintf(text, sizeof text, "%g %g %g", tw->augment.rotate_deg, tw->augment.scale,
                  tw->augment.crop);
         if (!rc) rc = tkw_writer_meta(w, "train.augment_rotate_scale_crop", text, st);
         if (!rc) rc = meta_int(w, "train.inner_folds", tw->inner_folds > 1 ? tw->inner_folds : 0,
                                st);
+        if (!rc) rc = meta_int(w, "train.refit", tw->refit, st);
+        if (!rc && tw->refit) {
+            char list[CLF_ENSEMBLE_MAX * 12] = "";
+            for (int k = 0, used = 0; k < members; k++)
+                used += snprintf(list + used, sizeof list - (size_t)used, "%s%d", k ? " " : "",
+                                 m->inner_epochs[k]);
+            rc = tkw_writer_meta(w, "train.inner_epochs", list, st);
+        }
     }
     for (int k = 0; k < c->classes && !rc; k++) {
         char key[32];
@@ -1251,9 +1342,10 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
         rc = read_int(&f, "torso", -1, 1 << 20, &m->torso, st);
     if (!rc && m->torso >= 0 && m->center < 0)
         rc = status_fail(st, TK_EFORMAT, "%s: metadata 'torso' without a 'center'", path);
-    if (!rc) rc = read_int(&f, "velocity", 0, 1, &m->velocity, st);
-    if (!rc && m->velocity && c.features % 2)
-        rc = status_fail(st, TK_EFORMAT, "%s: velocity with an odd feature count", path);
+    if (!rc) rc = read_int(&f, "velocity", 0, 2, &m->velocity, st);
+    if (!rc && c.features % (1 + m->velocity))
+        rc = status_fail(st, TK_EFORMAT, "%s: velocity %d with %d features, not a multiple of "
+                         "%d", path, m->velocity, c.features, 1 + m->velocity);
     /* Keys absent in files from before ensembles and body-part features. */
     m->members = 1;
     int bidirectional = 0;
@@ -1263,7 +1355,7 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
         rc = read_int(&f, "members", 1, CLF_ENSEMBLE_MAX, &m->members, st);
     if (!rc)
         rc = read_body(&f, &m->body, st);
-    m->frame_values = m->velocity ? c.features / 2 : c.features;
+    m->frame_values = c.features / (1 + m->velocity);
     if (!rc && tkw_meta(&f, "frame_values"))
         rc = read_int(&f, "frame_values", 1, 1 << 20, &m->frame_values, st);
     if (!rc && (rc = clf_check_body(&m->body, m->frame_values, st)) != TK_OK)

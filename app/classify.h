@@ -53,6 +53,12 @@ typedef struct {
     float lr, clip, weight_decay;
     SeqFit fit;
     float dropout; /* after every LSTM layer, in training (LstmClassifier.dropout) */
+    float ema;     /* > 0: the weights scored, kept and saved are their exponential moving
+                    * average over the optimiser steps, avg = ema avg + (1 - ema) w after each
+                    * step, started at the initial weights (Polyak averaging; cf. Izmailov et
+                    * al., UAI 2018); 0 = the weights themselves */
+    float label_smoothing; /* training targets (1 - eps) one-hot + eps / classes
+                            * (LstmClassifier.label_smoothing); 0 = plain cross-entropy */
     int pool_mean; /* 1: fc reads the mean over the steps (LstmClassifier.pool_mean) */
     int pool_pyramid; /* 1: fc reads the final states and a temporal pyramid of means
                        * (LstmClassifierConfig.pyramid) */
@@ -60,7 +66,8 @@ typedef struct {
     int center;    /* joint whose position is subtracted from every joint per frame; -1 = none */
     int torso;     /* joint whose mean distance to the centre joint over the sequence divides
                     * every coordinate (body-size normalisation); -1 = none */
-    int velocity;  /* 1: every feature's change since the previous frame appended */
+    int velocity;  /* 1: every feature's change since the previous frame appended; 2: and
+                    * then the change of that change (acceleration) */
     ClfBody body;  /* view normalisation and body-part features (positions only) */
     int ensemble;  /* models trained from seeds seed .. seed + ensemble - 1, probabilities
                     * averaged; 0 or 1 = one model */
@@ -69,6 +76,10 @@ typedef struct {
                       * this many folds; member k trains on the others and keeps the epoch
                       * that does best on fold k mod inner_folds. The is_val sequences are
                       * then only reported, never used to choose. 0 or 1 = off */
+    int refit;       /* 1 (needs inner_folds): once the inner folds have chosen every member's
+                      * epoch, each member is trained again, from the same seed, on all the
+                      * training subjects for the median of those epochs and its last epoch
+                      * kept; the is_val sequences are still only reported */
     ClfAugment augment;
     ClfTta tta;    /* views averaged when reporting and predicting (ClfModel.tta) */
     const char *pose_model; /* the pose model that made the features of a video ("lite", "full",
@@ -100,6 +111,8 @@ typedef struct {
     char pose_model[8];              /* ClfConfig.pose_model; "" when not from video */
     char **class_names;              /* net[0].cfg.classes, owned */
     int epochs, best_epoch;          /* provenance, written to the file */
+    int inner_epochs[CLF_ENSEMBLE_MAX]; /* with refit: each member's epoch chosen by its inner
+                                         * fold (provenance, written, not read back) */
     float train_accuracy, val_accuracy;
     uint64_t seed;
     ClfConfig trained_with;          /* written as provenance; not read back */
@@ -118,6 +131,12 @@ typedef struct {
     int n_train, n_val;
     int *val_index, *val_pred; /* n_val: sequence index and the kept model's prediction */
     float train_accuracy, val_accuracy; /* of the kept model, evaluated after training */
+    /* With refit: the epoch each member's inner fold chose, the epochs every member was then
+     * trained for on all training subjects (their median), and the reported accuracy of the
+     * inner-fold members before they were replaced (the same run without refit). */
+    int inner_epochs[CLF_ENSEMBLE_MAX];
+    int refit_epochs;
+    float inner_val_accuracy;
 } ClfHistory;
 
 typedef void (*ClfEpochCallback)(void *user, const ClfHistory *h, int epochs_total);
@@ -165,6 +184,10 @@ StatusCode clf_torso_scale_frames(float *x, size_t rows, int F, int dims, int a,
 /* x [n_frames x F], with room for n_frames x 2F, becomes each frame's features followed by
  * their change since the previous frame (0 for the first). */
 void clf_velocity_frames(float *x, int n_frames, int F);
+
+/* x [n_frames x 2F] (clf_velocity_frames' output), with room for n_frames x 3F, gets the
+ * velocities' change since the previous frame (0 for the first) appended to each frame. */
+void clf_acceleration_frames(float *x, int n_frames, int F);
 
 /* The per-frame features the model takes from raw frames x [n_frames x F] (room for
  * n_frames x clf_feature_count(m, F)): centred, turned to face the camera, body-scaled,

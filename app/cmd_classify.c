@@ -63,6 +63,7 @@ static void usage(FILE *out)
             "  --torso J            divide coordinates by the mean distance of joint J to the\n"
             "                       --center joint over the sequence (body-size normalisation)\n"
             "  --velocity           append each feature's change since the previous frame\n"
+            "  --acceleration       --velocity, then the velocities' change appended too\n"
             "  --view A,B           turn each sequence about the vertical axis so that joint A\n"
             "                       -> joint B (e.g. left -> right hip) points along +x\n"
             "  --bones LIST         append the unit direction of each joint pair A-B of LIST\n"
@@ -76,7 +77,13 @@ static void usage(FILE *out)
             "                       k mod K; validation sequences (--val-subjects, ...) are then\n"
             "                       only reported, never used to choose (0 = off; with\n"
             "                       --ensemble K every training subject is learnt from K-1 times)\n"
+            "  --refit              with --inner-folds: then train every model again on all\n"
+            "                       training subjects for the median of the epochs the inner\n"
+            "                       folds chose, keeping its last epoch (about twice the time)\n"
             "  --dropout P          dropout after every LSTM layer in training (0)\n"
+            "  --label-smoothing E  train on targets (1-E) one-hot + E/classes (0)\n"
+            "  --ema D              score, keep and save the moving average of the weights,\n"
+            "                       avg = D avg + (1-D) w after every step (0 = off)\n"
             "  --pool last|mean|pyramid  fc reads the last step's output, the mean over the\n"
             "                       steps, or the last step's output followed by the means over\n"
             "                       the whole sequence, its halves and its quarters (last)\n"
@@ -406,7 +413,8 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
             !strcmp(a, "--augment-rotate") || !strcmp(a, "--augment-scale") ||
             !strcmp(a, "--augment-crop") || !strcmp(a, "--ensemble") ||
             !strcmp(a, "--inner-folds") || !strcmp(a, "--tta-rotate") ||
-            !strcmp(a, "--tta-crop")) {
+            !strcmp(a, "--tta-crop") || !strcmp(a, "--label-smoothing") ||
+            !strcmp(a, "--ema")) {
             if (!(v = app_option_value(verb, argc, argv, &i)))
                 return EXIT_USAGE;
         }
@@ -429,7 +437,8 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
             if (rc == EXIT_OK) {
                 const int unit = !strcmp(a, "--val") || !strcmp(a, "--dropout") ||
                                  !strcmp(a, "--augment-scale") || !strcmp(a, "--augment-crop") ||
-                                 !strcmp(a, "--tta-crop");
+                                 !strcmp(a, "--tta-crop") || !strcmp(a, "--label-smoothing") ||
+                                 !strcmp(a, "--ema");
                 const int bad = unit ? !(d >= 0 && d < 1)
                                 : !strcmp(a, "--lr") ? !(d > 0)
                                 : !strcmp(a, "--augment-rotate") || !strcmp(a, "--tta-rotate")
@@ -441,6 +450,8 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
                 else if (!strcmp(a, "--clip")) o->cfg.clip = (float)d;
                 else if (!strcmp(a, "--weight-decay")) o->cfg.weight_decay = (float)d;
                 else if (!strcmp(a, "--dropout")) o->cfg.dropout = (float)d;
+                else if (!strcmp(a, "--label-smoothing")) o->cfg.label_smoothing = (float)d;
+                else if (!strcmp(a, "--ema")) o->cfg.ema = (float)d;
                 else if (!strcmp(a, "--augment-rotate")) o->cfg.augment.rotate_deg = (float)d;
                 else if (!strcmp(a, "--augment-scale")) o->cfg.augment.scale = (float)d;
                 else if (!strcmp(a, "--augment-crop")) o->cfg.augment.crop = (float)d;
@@ -451,9 +462,11 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
         } else if (!strcmp(a, "--xy")) o->xy = 1;
         else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--crop")) o->cfg.fit = SEQ_FIT_CROP;
-        else if (!strcmp(a, "--velocity")) o->cfg.velocity = 1;
+        else if (!strcmp(a, "--velocity")) o->cfg.velocity += !o->cfg.velocity;
+        else if (!strcmp(a, "--acceleration")) o->cfg.velocity = 2;
         else if (!strcmp(a, "--distances")) o->cfg.body.distances = 1;
         else if (!strcmp(a, "--bidirectional")) o->cfg.bidirectional = 1;
+        else if (!strcmp(a, "--refit")) o->cfg.refit = 1;
         else if (!strcmp(a, "--no-positions")) o->cfg.body.positions_off = 1;
         else if (a[0] == '-' && a[1])
             return app_usage_error(verb, "unknown option '%s'", a);
@@ -481,7 +494,7 @@ static void default_options(Options *o)
 
 typedef struct {
     Progress progress;
-    int started, member;
+    int started, member, refit;
     const char *label;
     char member_label[96];
 } View;
@@ -489,18 +502,20 @@ typedef struct {
 static void on_epoch(void *user, const ClfHistory *h, int total)
 {
     View *v = user;
-    if (v->started && h->member != v->member) {
+    if (v->started && (h->member != v->member || (h->refit_epochs > 0) != v->refit)) {
         progress_end(&v->progress, NULL);
         v->started = 0;
     }
     if (!v->started) {
         /* One bar per member of an ensemble: each stops early on its own. */
         v->member = h->member;
+        v->refit = h->refit_epochs > 0;
         if (h->members > 1)
-            snprintf(v->member_label, sizeof v->member_label, "%s, model %d of %d", v->label,
-                     h->member + 1, h->members);
+            snprintf(v->member_label, sizeof v->member_label, "%s, model %d of %d%s", v->label,
+                     h->member + 1, h->members, h->refit_epochs ? ", refit" : "");
         else
-            snprintf(v->member_label, sizeof v->member_label, "%s", v->label);
+            snprintf(v->member_label, sizeof v->member_label, "%s%s", v->label,
+                     v->refit ? ", refit" : "");
         progress_start(&v->progress, v->member_label, total, "epochs");
         v->started = 1;
     }
@@ -641,6 +656,11 @@ static int classify_train(int argc, char **argv)
                 "validation accuracy %.4f; model written to %s\n",
                 s.n, h.n_train, h.n_val, s.n_classes, s.n_features, h.epochs, secs,
                 h.best_epoch, h.train_accuracy, h.val_accuracy, o.output);
+        if (h.refit_epochs)
+            fprintf(stderr, "takt: classify train: refit on all training subjects for %d "
+                            "epochs (median of the inner folds' epochs); before the refit "
+                            "the validation accuracy was %.4f\n", h.refit_epochs,
+                    h.inner_val_accuracy);
     }
     if (code == EXIT_OK && o.curves && write_curves(o.curves, &m, &s, &h, &st))
         code = app_fail(&st);
@@ -648,9 +668,15 @@ static int classify_train(int argc, char **argv)
         char val[32] = "null";
         if (h.n_val)
             snprintf(val, sizeof val, "%.6f", h.val_accuracy);
+        char inner[32] = "null", refit[96] = "";
+        if (h.n_val)
+            snprintf(inner, sizeof inner, "%.6f", h.inner_val_accuracy);
+        if (h.refit_epochs)
+            snprintf(refit, sizeof refit, ",\"refit_epochs\":%d,\"inner_val_accuracy\":%s",
+                     h.refit_epochs, inner);
         printf("{\"train_accuracy\":%.6f,\"val_accuracy\":%s,\"epochs\":%d,"
-               "\"best_epoch\":%d,\"seconds\":%.2f}\n",
-               h.train_accuracy, val, h.epochs, h.best_epoch, secs);
+               "\"best_epoch\":%d,\"seconds\":%.2f%s}\n",
+               h.train_accuracy, val, h.epochs, h.best_epoch, secs, refit);
     }
     clf_free(&m);
     clf_history_free(&h);

@@ -278,10 +278,12 @@ float lstm_classifier_step(LstmClassifier *m, LstmClassifierWork *w, const float
     linear_forward(&m->fc, w->last, w->logits, B);
     if (!labels)
         return 0.0f;
-    const float loss =
-        softmax_xent_loss(w->logits, labels, B, C, w->probs, train ? w->dlogits : NULL);
+    float loss = softmax_xent_loss(w->logits, labels, B, C, w->probs, train ? w->dlogits : NULL);
     if (!train)
         return loss;
+    if (m->label_smoothing > 0.0f)
+        loss = softmax_xent_smooth(w->logits, labels, B, C, m->label_smoothing, loss,
+                                   w->dlogits);
     linear_backward(&m->fc, w->last, w->dlogits, w->dlast, B);
     if (drop)
         dropout_backward(w->dlast, w->fc_mask, w->dlast, (size_t)B * H);

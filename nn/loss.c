@@ -1,4 +1,5 @@
-/* loss.c — mean squared error and softmax cross-entropy, each with its gradient. Sums run in
+/* loss.c — mean squared error and softmax cross-entropy (plain, or with label smoothing added
+ * on top), each with its gradient. Sums run in
  * double so that the loss of a large batch does not depend on the rounding of partial sums.
  * The MSE has an AVX2 twin (loss_avx2.c): the same gradient bits, the sum in another order. */
 #include "nn.h"
@@ -56,4 +57,31 @@ float softmax_xent_loss(const float *logits, const int *labels, int n, int c, fl
         }
     }
     return (float)(total / n);
+}
+
+float softmax_xent_smooth(const float *logits, const int *labels, int n, int c, float eps,
+                          float xent, float *dlogits)
+{
+    /* Targets (1 - eps) one-hot + eps / c: the loss is (1 - eps) xent plus eps times the mean
+     * over the classes of -log p_j = lse - z_j, i.e. lse - mean(z) per row; the gradient moves
+     * eps (onehot - 1 / c) / n from the plain one. */
+    double uniform = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * c;
+        float zmax = z[0];
+        for (int j = 1; j < c; j++)
+            zmax = z[j] > zmax ? z[j] : zmax;
+        double sum = 0.0, zsum = 0.0;
+        for (int j = 0; j < c; j++) {
+            sum += exp((double)(z[j] - zmax));
+            zsum += (double)(z[j] - zmax);
+        }
+        uniform += log(sum) - zsum / c;
+        if (dlogits) {
+            float *dz = dlogits + (size_t)i * c;
+            for (int j = 0; j < c; j++)
+                dz[j] += eps * ((j == labels[i] ? 1.0f : 0.0f) - 1.0f / (float)c) / (float)n;
+        }
+    }
+    return (float)((1.0 - eps) * xent + eps * uniform / n);
 }

@@ -148,6 +148,12 @@ float mse_loss(const float *pred, const float *target, size_t n, float *dpred);
  * the softmax; dlogits = d(loss)/d(logits) (skipped when NULL). */
 float softmax_xent_loss(const float *logits, const int *labels, int n, int c, float *probs,
                         float *dlogits);
+/* Label smoothing (Szegedy et al., CVPR 2016; torch.nn.CrossEntropyLoss(label_smoothing=eps)):
+ * from xent, softmax_xent_loss's result on the same rows, the mean loss against targets
+ * (1 - eps) one-hot + eps / c; dlogits (softmax_xent_loss's gradient; skipped when NULL) gets
+ * the difference added. */
+float softmax_xent_smooth(const float *logits, const int *labels, int n, int c, float eps,
+                          float xent, float *dlogits);
 
 /* ---------------------------------------------------------------- optimisers */
 
@@ -269,6 +275,7 @@ typedef struct {
                     * it) = none; set before planning the work buffers */
     int pool_mean; /* 1: fc reads the mean of the top layer's outputs over the steps, not the
                     * last step's output (torch: fc(out.mean(1)) instead of fc(out[:, -1])) */
+    float label_smoothing; /* training only: eps of softmax_xent_smooth; 0 = plain */
     size_t n_params;
     float *params, *grads;
     Rnn lstm;

@@ -182,6 +182,21 @@ Test(classify, velocity_appends_frame_differences_in_place)
         cr_assert_eq(x[i], want[i], "value %d: %g, expected %g", i, x[i], want[i]);
 }
 
+Test(classify, acceleration_appends_second_differences_in_place)
+{
+    /* 4 frames of 2 features, room for 4 x 6: velocities (0 0) (3 3) (-2 -6) (4 -1), their
+     * changes (0 0) (3 3) (-5 -9) (6 5) (numpy.diff twice, a zero first row at each step). */
+    float x[4 * 6] = {1, 10, 4, 13, 2, 7, 6, 6};
+    clf_velocity_frames(x, 4, 2);
+    clf_acceleration_frames(x, 4, 2);
+    const float want[24] = {1, 10, 0, 0, 0, 0,   4, 13, 3, 3, 3, 3,
+                            2, 7, -2, -6, -5, -9, 6, 6, 4, -1, 6, 5};
+    for (int i = 0; i < 24; i++)
+        cr_assert_eq(x[i], want[i], "value %d: %g, expected %g", i, x[i], want[i]);
+    ClfModel m = {.velocity = 2, .center = -1, .torso = -1};
+    cr_assert_eq(clf_feature_count(&m, 60), 180);
+}
+
 /* ---------------------------------------------------------------- the command line */
 
 static const char *dir;
