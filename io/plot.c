@@ -491,8 +491,14 @@ StatusCode plot_lines(const char *path, const LinePlotOptions *opt, const PlotSe
         if (opt->mark_label) {
             const int tw = font_text_width(opt->mark_label, TEXT_SCALE);
             const int right_side = px + 8 + tw < f.right - 4;
-            draw_text(&f.img, right_side ? px + 8 : px - 8, f.top + 8, opt->mark_label,
-                      TEXT_SCALE, INK, right_side ? TEXT_LEFT : TEXT_RIGHT);
+            const double x0 = right_side ? px + 8 : px - 8 - tw;
+            /* Below the legend (drawn last, top right) when the label would sit under it, as
+             * it does whenever the marked x is the last one. */
+            int y = f.top + 8;
+            if (n_legend > 0 && x0 + tw >= f.right - legend_width(legend, n_legend) - 10)
+                y = f.top + 10 + n_legend * LEGEND_ROW + 12 + 8;
+            draw_text(&f.img, right_side ? px + 8 : px - 8, y, opt->mark_label, TEXT_SCALE,
+                      INK, right_side ? TEXT_LEFT : TEXT_RIGHT);
         }
     }
     for (int s = 0; s < n_series; s++) {

@@ -303,6 +303,29 @@ Test(plot, lines_draw_every_series_and_the_marked_k) {
                  without);
 }
 
+/* Dark (text) pixels of a line plot with its last x marked, labelled or not. */
+static long last_x_marked_dark_pixels(const char *name, const char *label) {
+    double acc[6] = {0.1, 0.3, 0.5, 0.6, 0.7, 0.8};
+    PlotSeries s = {"training", NULL, acc, 6, 0};
+    LinePlotOptions o = {{700, 500, NULL, "epoch", "accuracy"}, 0, 6, label};
+    const char *path = test_scratch_path(name);
+    Status st = {0};
+    cr_assert_eq(plot_lines(path, &o, &s, 1, &st), TK_OK, "%s", st.msg);
+    Decoded d = decode(path);
+    const long n = dark_pixels(&d, 0, d.h);
+    stbi_image_free(d.rgb);
+    return n;
+}
+
+/* The legend sits top right, where the label of a mark at the last x used to go: the label
+ * must still show (below the legend). */
+Test(plot, a_mark_at_the_last_x_keeps_its_label_clear_of_the_legend) {
+    const long with = last_x_marked_dark_pixels("kept.png", "kept");
+    const long without = last_x_marked_dark_pixels("unlabelled.png", NULL);
+    cr_assert_gt(with, without + 40, "the label 'kept' is hidden (%ld vs %ld dark pixels)", with,
+                 without);
+}
+
 Test(plot, log_lines_skip_non_positive_values_and_refuse_empty_data) {
     double loss[5] = {1.0, 0.1, -1, 0.01, 0.001};
     PlotSeries s = {"loss", NULL, loss, 5, 0};
