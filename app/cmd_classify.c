@@ -546,9 +546,10 @@ static StatusCode write_curves(const char *dir, const ClfModel *m, const SeqSet 
     }
     char path[4200];
     /* The second curve is of what chose the epoch: with inner folds, the last model's
-     * held-out training subjects. */
+     * held-out training subjects. A refit member has none (it trains on every training
+     * subject for a fixed count of epochs), so its plots show training alone. */
     const char *chooser = h->inner_folds ? "held-out subjects" : "validation";
-    const int curves = h->n_val || h->inner_folds ? 2 : 1;
+    const int curves = (h->n_val || h->inner_folds) && !h->refit_epochs ? 2 : 1;
     const PlotSeries acc[2] = {{"training", x, ta, n, 0}, {chooser, x, va, n, 0}};
     LinePlotOptions lo = {.style = {0, 0, "LSTM classifier accuracy", "epoch", "accuracy"},
                           .mark_x = h->best_epoch, .mark_label = "kept"};

@@ -13,6 +13,7 @@
 
 #include "testutil.h"
 #include "../app/classify.h"
+#include "../io/io.h"
 
 enum { N_SEQ = 40, SUBJECTS = 5 };
 
@@ -46,6 +47,20 @@ static void subject_set(SeqSet *s)
             q->x[2 * f + 1] = rng_uniform(&rng) - 0.5f;
         }
     }
+}
+
+/* Pixels of the plot colour of series `series` in a PNG: is that curve drawn? */
+static long series_pixels(const char *png, int series)
+{
+    Image img = {0};
+    Status st = {0};
+    cr_assert_eq(image_load(&img, png, &st), TK_OK, "%s", st.msg);
+    const Rgb c = plot_palette(series);
+    long n = 0;
+    for (long i = 0; i < (long)img.width * img.height; i++)
+        n += img.rgb[3 * i] == c.r && img.rgb[3 * i + 1] == c.g && img.rgb[3 * i + 2] == c.b;
+    image_free(&img);
+    return n;
 }
 
 /* The last subject's sequences are the reported ones; the others train. */
@@ -277,10 +292,16 @@ Test(classify_inner_cli, trains_reports_and_refuses_as_the_help_says)
     free(subjects);
     seqset_free(&s);
     const char *model = test_scratch_path("m.tkw");
+    const char *curves = test_scratch_path("curves");
     cr_assert_eq(takt("classify train %s -o %s --val-subjects 5 --inner-folds 2 --ensemble 2 "
-                      "--time-steps 10 --hidden 8 --batch 4 --epochs 5 --lr 0.01 --json",
-                      data, model),
+                      "--time-steps 10 --hidden 8 --batch 4 --epochs 5 --lr 0.01 --json "
+                      "--curves %s",
+                      data, model, curves),
                  0, "%s", err);
+    /* The held-out subjects' accuracy, which chose the epoch, is the second curve. */
+    char png[1024];
+    snprintf(png, sizeof png, "%s/accuracy.png", curves);
+    cr_assert_gt(series_pixels(png, 1), 100, "the held-out curve is missing");
     cr_assert(strstr(err, "32 train, 8 validation"), "%s", err);
     cr_assert(strstr(out, "\"val_accuracy\":"), "%s", out);
     cr_assert_eq(takt("weights info %s", model), 0, "%s", err);
@@ -292,9 +313,12 @@ Test(classify_inner_cli, trains_reports_and_refuses_as_the_help_says)
     cr_assert_eq(takt("classify train %s -o %s --inner-folds -1", data, model), 2);
     cr_assert_eq(takt("classify train %s -o %s --val-subjects 5 --inner-folds 2 --ensemble 3 "
                       "--refit --time-steps 10 --hidden 8 --batch 4 --epochs 4 --lr 0.01 --json "
-                      "--acceleration --label-smoothing 0.05 --ema 0.5",
-                      data, model),
+                      "--acceleration --label-smoothing 0.05 --ema 0.5 --curves %s",
+                      data, model, curves),
                  0, "%s", err);
+    /* A refit member scores nothing while it trains: no held-out curve, not an empty one. */
+    cr_assert_eq(series_pixels(png, 1), 0, "a refit run drew a held-out curve");
+    cr_assert_gt(series_pixels(png, 0), 100, "the training curve is missing");
     cr_assert(strstr(out, "\"refit_epochs\":") && strstr(out, "\"inner_val_accuracy\":") &&
                   !strstr(out, "null"),
               "%s", out);
