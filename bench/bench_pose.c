@@ -292,10 +292,16 @@ StatusCode bench_pose(const BenchConfig *cfg, Status *st)
                 round_ms[r] = median_ms(net, runs, st, &rc);
                 round_anchor[r] = ort_median_ms(m, threads, cpu, runs, &anchor_broken);
             }
-            if (rc == TK_OK && rounds > 1)
-                bench_note("pose %s %d thread(s), rounds: takt %.3f %.3f %.3f ms, ONNX Runtime "
-                           "%.3f %.3f %.3f ms", m->name, threads, round_ms[0], round_ms[1],
-                           round_ms[2], round_anchor[0], round_anchor[1], round_anchor[2]);
+            if (rc == TK_OK && rounds > 1) {
+                char ours[16 * POSE_BENCH_ROUNDS] = "", theirs[16 * POSE_BENCH_ROUNDS] = "";
+                for (int r = 0, a = 0, b = 0; r < rounds; r++) {
+                    a += snprintf(ours + a, sizeof ours - (size_t)a, " %.3f", round_ms[r]);
+                    b += snprintf(theirs + b, sizeof theirs - (size_t)b, " %.3f",
+                                  round_anchor[r]);
+                }
+                bench_note("pose %s %d thread(s), rounds: takt%s ms, ONNX Runtime%s ms", m->name,
+                           threads, ours, theirs);
+            }
             double ms = rc == TK_OK ? bench_median(round_ms, rounds) : NAN;
             double anchor = anchor_broken ? NAN : bench_median(round_anchor, rounds);
             if (threads == 1 && rc == TK_OK)
