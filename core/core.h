@@ -115,7 +115,7 @@ uint64_t splitmix64_at(uint64_t seed, uint64_t i);
 
 typedef enum {
     SIMD_SCALAR = 0,
-    SIMD_AVX2 = 1,   /* AVX2 + FMA */
+    SIMD_AVX2 = 1,   /* AVX2 + FMA + F16C */
     SIMD_AVX512 = 2, /* AVX-512F */
 } SimdLevel;
 

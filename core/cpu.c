@@ -22,8 +22,8 @@ static SimdLevel detect(void)
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d))
         return SIMD_SCALAR;
-    int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1;
-    if (!osxsave || !avx || !fma)
+    int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1, f16c = (c >> 29) & 1;
+    if (!osxsave || !avx || !fma || !f16c)
         return SIMD_SCALAR;
     uint64_t xcr0 = read_xcr0();
     if ((xcr0 & 0x6) != 0x6) /* XMM and YMM state */

@@ -47,11 +47,19 @@ void conv2d(SimdLevel level, const ConvGeom *g, const float *in, const float *w,
  * transposed to channel-major order (the SpMM of XNNPACK's sparse inference, Elsen et al.,
  * "Fast Sparse ConvNets", arXiv:1911.09723). */
 #define POINTWISE_NR 24
+/* The forms a packed 1x1 convolution takes: float32 panels; the same panels as float16, for
+ * weights that are all float16 values (MediaPipe's are: the .tflite stores them so), so that
+ * half the bytes come from memory (the full landmark model's 1x1 weights are 12 MB as
+ * float32, more than this machine's share of L3 keeps between frames) and the result is
+ * bit-identical; sparse lists. */
+typedef enum { POINTWISE_DENSE, POINTWISE_HALF, POINTWISE_SPARSE } PointwiseForm;
+
 typedef struct {
     int K, N;
     int sparse;
     float *bias;    /* [N rounded up to 8] */
     float *panels;  /* dense */
+    uint16_t *half_panels; /* POINTWISE_HALF: the panels as float16 (panels is then NULL) */
     /* sparse: the non-zeros of output channel n whose input channel is in chunk c (input
      * channels [c*KC, (c+1)*KC), KC = POINTWISE_SPARSE_KC) are [start[n*C + c],
      * start[n*C + c + 1]) with C = chunks; start has N*C + 1 entries */
@@ -73,15 +81,23 @@ typedef struct {
 #define POINTWISE_SPARSE_KC 128
 #define POINTWISE_SPARSE_GROUP 256
 int pointwise_prefers_sparse(const float *w, int K, int N);
+/* Whether every weight of w (n of them) is a float16 value, i.e. survives the round trip. */
+int pointwise_fits_half(const float *w, size_t n);
 /* Bytes pointwise_pack needs for these weights in that form. */
-size_t pointwise_pack_bytes(const float *w, int K, int N, int sparse);
+size_t pointwise_pack_bytes(const float *w, int K, int N, PointwiseForm form);
 /* Packs into mem (pointwise_pack_bytes of it, 64-byte aligned); pw points into mem. */
 void pointwise_pack(PointwiseWeights *pw, void *mem, const float *w, const float *bias, int K,
-                    int N, int sparse);
+                    int N, PointwiseForm form);
 /* conv2d for a 1x1, stride 1, unpadded g (g->ic == K, g->oc == N) with packed weights; also
- * a window over the whole input (one output pixel, K = kh * kw * ic). */
+ * a window over the whole input (one output pixel, K = kh * kw * ic). With POINTWISE_HALF
+ * weights and scratch (POINTWISE_WIDE_FLOATS(K) floats for each of scratch_threads threads)
+ * the AVX2 kernel widens each float16 panel once into it and runs from there, when a panel
+ * serves more than one micro-tile; otherwise it widens as it loads (scratch may be NULL). A
+ * run with more threads than scratch_threads uses that many. */
+#define POINTWISE_WIDE_FLOATS(K) ((size_t)(K) * POINTWISE_NR)
 void pointwise_conv(SimdLevel level, const ConvGeom *g, const float *in,
-                    const PointwiseWeights *pw, const float *residual, float *out);
+                    const PointwiseWeights *pw, const float *residual, float *out,
+                    float *scratch, int scratch_threads);
 
 /* Depthwise convolution, depth multiplier 1 (oc == ic): w is [kh][kw][c], bias [c]. */
 void dwconv_ref(const ConvGeom *g, const float *in, const float *w, const float *bias,
@@ -102,11 +118,15 @@ void pad(const float *in, int h, int w, int c, const int pads[6], float *out);
 void maxpool_ref(const ConvGeom *g, const float *in, float *out);
 void maxpool(const ConvGeom *g, const float *in, float *out);
 
-/* RESIZE_BILINEAR as TFLite defines it (align_corners, half_pixel_centers). */
+/* RESIZE_BILINEAR as TFLite defines it (align_corners, half_pixel_centers). The optimised one
+ * can take the ADD that follows it: with addend != NULL (oh x ow x c), out = resize + addend,
+ * clamped to [0, 6] when relu6 (the ADD's activation), the same bits as resize_bilinear
+ * then add. */
 void resize_bilinear_ref(const float *in, int ih, int iw, int c, float *out, int oh, int ow,
                          int align_corners, int half_pixel_centers);
 void resize_bilinear(SimdLevel level, const float *in, int ih, int iw, int c, float *out,
-                     int oh, int ow, int align_corners, int half_pixel_centers);
+                     int oh, int ow, int align_corners, int half_pixel_centers,
+                     const float *addend, int relu6);
 
 /* DEPTH_TO_SPACE (TensorFlow's DCR order): out[y*b+dy][x*b+dx][k] = in[y][x][(dy*b+dx)*oc+k]
  * with oc = c / (b*b). */
@@ -132,9 +152,12 @@ void dwconv_row_avx2(const ConvGeom *g, const float *in, const float *w, const f
 #define POINTWISE_TILE_ROWS(ncols) ((ncols) > 16 ? 4 : (ncols) > 8 ? 6 : 8)
 /* Rows x ncols block (ncols <= POINTWISE_NR) of a dense packed 1x1 convolution, in
  * micro-tiles of POINTWISE_TILE_ROWS(ncols) rows: out[r][n0 + j] for the input rows
- * in[r][0..K), the panel at n0; bias, residual and activation fused. */
-void pointwise_block_avx2(const float *in, const PointwiseWeights *pw, const float *res,
-                          float *out, int relu6, int rows, int n0, int ncols);
+ * in[r][0..K), the panel at n0 (or `wide`, that panel widened to float32, when not NULL);
+ * bias, residual and activation fused. */
+void pointwise_block_avx2(const float *in, const PointwiseWeights *pw, const float *wide,
+                          const float *res, float *out, int relu6, int rows, int n0, int ncols);
+/* The float16 panel at n0 (ncols channels) widened into wide (K * round8(ncols) floats). */
+void pointwise_widen_avx2(const PointwiseWeights *pw, int n0, int ncols, float *wide);
 /* Sparse: output channels [n0, n1) (n1 - n0 <= POINTWISE_SPARSE_GROUP) of `rows`
  * (<= POINTWISE_SPARSE_ROWS) pixels. */
 void pointwise_sparse_block_avx2(const float *in, const PointwiseWeights *pw, const float *res,

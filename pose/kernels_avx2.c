@@ -55,11 +55,11 @@ void bilinear_pixel_avx2(const float *p00, const float *p10, const float *p01, c
 /* ---------------------------------------------------------------- 1x1 convolution */
 
 /* MR pixels x NV vectors of output channels of the panel at n0 (row stride 8*NV, zero-filled
- * past N); the last vector holds `last` (1..8) channels. Accumulators start at the bias (as
- * XNNPACK's do), then take the input channels in order, then the residual and the
- * activation. */
-INLINE void pointwise_tile(const int MR, const int NV, const float *in, int K,
-                           const float *panel, int N, const float *bias, const float *res,
+ * past N; float16 when HALF, widened as loaded); the last vector holds `last` (1..8)
+ * channels. Accumulators start at the bias (as XNNPACK's do), then take the input channels in
+ * order, then the residual and the activation. */
+INLINE void pointwise_tile(const int MR, const int NV, const int HALF, const float *in, int K,
+                           const void *panel, int N, const float *bias, const float *res,
                            float *out, int relu6, int last)
 {
     __m256 acc[8][3];
@@ -71,12 +71,13 @@ INLINE void pointwise_tile(const int MR, const int NV, const float *in, int K,
         for (int r = 0; r < MR; r++)
             acc[r][v] = b;
     }
-    const float *wk = panel;
-    for (int k = 0; k < K; k++, wk += 8 * NV) {
+    for (int k = 0; k < K; k++) {
         __m256 wv[3];
         #pragma GCC unroll 4
         for (int v = 0; v < NV; v++)
-            wv[v] = _mm256_loadu_ps(wk + 8 * v);
+            wv[v] = HALF ? _mm256_cvtph_ps(_mm_loadu_si128(
+                               (const __m128i *)((const uint16_t *)panel + (size_t)k * 8 * NV) + v))
+                         : _mm256_loadu_ps((const float *)panel + (size_t)k * 8 * NV + 8 * v);
         #pragma GCC unroll 8
         for (int r = 0; r < MR; r++) {
             __m256 a = _mm256_broadcast_ss(in + (size_t)r * K + k);
@@ -108,35 +109,33 @@ INLINE void pointwise_tile(const int MR, const int NV, const float *in, int K,
 /* `rows` pixels in tiles of MR (a last, shorter tile through the switch below), so that the
  * shape is dispatched once per block and panel rather than once per tile: with K = 16 a tile
  * is only ~100 cycles of multiply-adds. */
-INLINE void pointwise_rows(const int MR, const int NV, const float *in, int K,
-                           const float *panel, int N, const float *bias, const float *res,
+INLINE void pointwise_rows(const int MR, const int NV, const int HALF, const float *in, int K,
+                           const void *panel, int N, const float *bias, const float *res,
                            float *out, int relu6, int last, int rows)
 {
     for (int r = 0; r + MR <= rows; r += MR)
-        pointwise_tile(MR, NV, in + (size_t)r * K, K, panel, N, bias,
+        pointwise_tile(MR, NV, HALF, in + (size_t)r * K, K, panel, N, bias,
                        res ? res + (size_t)r * N : NULL, out + (size_t)r * N, relu6, last);
 }
 
 #define POINTWISE_CASE(mr, nv)                                                              \
     case (mr) * 4 + (nv):                                                                   \
-        pointwise_tile(mr, nv, in, K, panel, N, bias, res, out, relu6, last);               \
+        pointwise_tile(mr, nv, HALF, in, K, panel, N, bias, res, out, relu6, last);         \
         break;
 
-void pointwise_block_avx2(const float *in, const PointwiseWeights *pw, const float *res,
-                          float *out, int relu6, int rows, int n0, int ncols)
+/* The whole block for one form of the panels; the switch takes the last, shorter tile. */
+INLINE void pointwise_block_form(const int HALF, const float *in, int K, const void *panel,
+                                 int N, const float *bias, const float *res, float *out,
+                                 int relu6, int rows, int ncols)
 {
-    const int K = pw->K, N = pw->N;
     const int nv = (ncols + 7) / 8, last = ncols - 8 * (nv - 1);
-    const float *panel = pw->panels + (size_t)n0 * K, *bias = pw->bias + n0;
-    out += n0;
-    res = res ? res + n0 : NULL;
     const int tile = POINTWISE_TILE_ROWS(ncols), full = rows / tile * tile;
     if (nv == 3)
-        pointwise_rows(4, 3, in, K, panel, N, bias, res, out, relu6, last, full);
+        pointwise_rows(4, 3, HALF, in, K, panel, N, bias, res, out, relu6, last, full);
     else if (nv == 2)
-        pointwise_rows(6, 2, in, K, panel, N, bias, res, out, relu6, last, full);
+        pointwise_rows(6, 2, HALF, in, K, panel, N, bias, res, out, relu6, last, full);
     else
-        pointwise_rows(8, 1, in, K, panel, N, bias, res, out, relu6, last, full);
+        pointwise_rows(8, 1, HALF, in, K, panel, N, bias, res, out, relu6, last, full);
     in += (size_t)full * K;
     out += (size_t)full * N;
     res = res ? res + (size_t)full * N : NULL;
@@ -150,6 +149,30 @@ void pointwise_block_avx2(const float *in, const PointwiseWeights *pw, const flo
     default:
         break;
     }
+}
+
+void pointwise_block_avx2(const float *in, const PointwiseWeights *pw, const float *wide,
+                          const float *res, float *out, int relu6, int rows, int n0, int ncols)
+{
+    const int K = pw->K, N = pw->N;
+    res = res ? res + n0 : NULL;
+    if (wide)
+        pointwise_block_form(0, in, K, wide, N, pw->bias + n0, res, out + n0, relu6, rows,
+                             ncols);
+    else if (pw->half_panels)
+        pointwise_block_form(1, in, K, pw->half_panels + (size_t)n0 * K, N, pw->bias + n0, res,
+                             out + n0, relu6, rows, ncols);
+    else
+        pointwise_block_form(0, in, K, pw->panels + (size_t)n0 * K, N, pw->bias + n0, res,
+                             out + n0, relu6, rows, ncols);
+}
+
+void pointwise_widen_avx2(const PointwiseWeights *pw, int n0, int ncols, float *wide)
+{
+    const uint16_t *half = pw->half_panels + (size_t)n0 * pw->K;
+    const size_t n = (size_t)pw->K * ((ncols + 7) / 8 * 8);
+    for (size_t i = 0; i < n; i += 8)
+        _mm256_storeu_ps(wide + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(half + i))));
 }
 
 /* In-register transpose of an 8x8 block: r[i] lane j becomes r[j] lane i. */

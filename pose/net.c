@@ -7,6 +7,7 @@
  * activation memory once (tensors whose lifetimes do not overlap share bytes; first fit by
  * offset) and runs the operators in file order with the kernels of kernels.h. */
 #include <limits.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ typedef struct {
     float *w, *b;
     float *raw_w, *raw_b; /* as read from the file, until packed into the arena */
     int pointwise;        /* a 1x1 stride-1 conv or one over the whole input: runs on pw */
-    int sparse;
+    PointwiseForm form;
     PointwiseWeights pw;
     int pads[6];
     int align, half, block, axis, relu6;
@@ -75,6 +76,10 @@ struct PoseNet {
     char out_name[NET_MAX_OUTPUTS][64];
     Tensor out_view[NET_MAX_OUTPUTS];
     size_t act_floats;
+    /* where the float16 1x1 panels are widened: wide_threads slices of wide_floats */
+    float *wide;
+    size_t wide_floats;
+    int wide_threads;
     int profiling;
     double prof_seconds[POSENET_PROFILE_KINDS], prof_flops[POSENET_PROFILE_KINDS];
 };
@@ -464,11 +469,13 @@ static StatusCode select_ops(PoseNet *n, Status *st)
     }
     for (int k = 0; k < n->n_outputs; k++)
         readers[n->out_id[k]] += 1 + n->n_ops; /* never fused away */
-    /* conv (no activation) whose only reader is the very next operator, an ADD: the ADD
-     * becomes the conv's epilogue, its other input already exists when the conv runs. */
+    /* conv (no activation) or resize whose only reader is the very next operator, an ADD:
+     * the ADD becomes its epilogue, its other input already exists when the conv or resize
+     * runs. */
     for (int i = 0; i + 1 < n->n_ops && rc == TK_OK; i++) {
         NetOp *c = &n->ops[i], *a = &n->ops[i + 1];
-        if (!c->run || !a->run || c->kind != OP_CONV || c->relu6 || a->kind != OP_ADD ||
+        if (!c->run || !a->run || (c->kind != OP_CONV && c->kind != OP_RESIZE) || c->relu6 ||
+            a->kind != OP_ADD ||
             readers[c->out] != 1 || (a->in[0] == c->out) == (a->in[1] == c->out))
             continue;
         c->residual = a->in[0] == c->out ? a->in[1] : a->in[0];
@@ -624,8 +631,17 @@ static StatusCode read_weights(PoseNet *n, const TkwFile *f, Status *st)
         if (rc != TK_OK)
             return rc;
         op->pointwise = op->kind == OP_CONV && (is_1x1(&op->g) || covers_input(&op->g));
-        op->sparse = op->pointwise && pointwise_prefers_sparse(op->raw_w, pointwise_k(op),
-                                                               op->g.oc);
+        if (!op->pointwise)
+            continue;
+        const int K = pointwise_k(op), N = op->g.oc;
+        if (pointwise_prefers_sparse(op->raw_w, K, N))
+            op->form = POINTWISE_SPARSE;
+        else if (pointwise_fits_half(op->raw_w, (size_t)K * N))
+            op->form = POINTWISE_HALF;
+        else
+            op->form = POINTWISE_DENSE;
+        if (op->form == POINTWISE_HALF && POINTWISE_WIDE_FLOATS(K) > n->wide_floats)
+            n->wide_floats = POINTWISE_WIDE_FLOATS(K);
     }
     return TK_OK;
 }
@@ -649,9 +665,9 @@ static void carve(PoseNet *n, Arena *a, float **act)
             continue;
         if (op->pointwise) {
             const int K = pointwise_k(op);
-            void *mem = arena_alloc(a, pointwise_pack_bytes(op->raw_w, K, op->g.oc, op->sparse));
+            void *mem = arena_alloc(a, pointwise_pack_bytes(op->raw_w, K, op->g.oc, op->form));
             if (mem)
-                pointwise_pack(&op->pw, mem, op->raw_w, op->raw_b, K, op->g.oc, op->sparse);
+                pointwise_pack(&op->pw, mem, op->raw_w, op->raw_b, K, op->g.oc, op->form);
             continue;
         }
         size_t wcount = weight_count(op);
@@ -662,7 +678,16 @@ static void carve(PoseNet *n, Arena *a, float **act)
             memcpy(op->b, op->raw_b, (size_t)op->g.oc * sizeof *op->b);
         }
     }
+    n->wide = n->wide_floats ? arena_floats(a, n->wide_floats * (size_t)n->wide_threads) : NULL;
     *act = arena_floats(a, n->act_floats ? n->act_floats : 1);
+}
+
+/* The processors, at most 64: a run with more threads widens on that many. */
+static int scratch_threads(void)
+{
+    int t = omp_get_num_procs() > omp_get_max_threads() ? omp_get_num_procs()
+                                                         : omp_get_max_threads();
+    return t < 1 ? 1 : t > 64 ? 64 : t;
 }
 
 /* ---------------------------------------------------------------- API */
@@ -696,6 +721,7 @@ StatusCode posenet_load_ex(PoseNet **out, const char *tkw_path, const char *cons
         rc = select_ops(n, st);
     if (rc == TK_OK)
         rc = plan_activations(n, st);
+    n->wide_threads = scratch_threads();
     if (rc == TK_OK)
         rc = read_weights(n, &f, st);
     tkw_close(&f);
@@ -805,7 +831,8 @@ static void run_op(const PoseNet *n, const NetOp *op, SimdLevel level)
     switch (op->kind) {
     case OP_CONV:
         if (op->pointwise)
-            pointwise_conv(level, &op->g, x->data, &op->pw, res, y->data);
+            pointwise_conv(level, &op->g, x->data, &op->pw, res, y->data, n->wide,
+                           n->wide_threads);
         else
             conv2d(level, &op->g, x->data, op->w, op->b, res, y->data);
         break;
@@ -823,7 +850,7 @@ static void run_op(const PoseNet *n, const NetOp *op, SimdLevel level)
         break;
     case OP_RESIZE:
         resize_bilinear(level, x->data, x->shape[1], x->shape[2], x->shape[3], y->data,
-                        y->shape[1], y->shape[2], op->align, op->half);
+                        y->shape[1], y->shape[2], op->align, op->half, res, op->relu6);
         break;
     case OP_D2S:
         depth_to_space(x->data, x->shape[1], x->shape[2], x->shape[3], op->block, y->data);
@@ -933,7 +960,7 @@ int posenet_profile_layers(const PoseNet *n, PoseNetLayerProfile *out, int max)
             l->out_shape[2] = y->ndim >= 1 ? y->shape[y->ndim - 1] : 1;
             l->kernel = conv ? op->g.kh : 0;
             l->stride = conv ? op->g.sh : 0;
-            l->sparse = op->pointwise && op->sparse;
+            l->sparse = op->pointwise && op->form == POINTWISE_SPARSE;
             l->residual = op->residual >= 0;
             l->seconds = op->prof_seconds;
             l->flops = op_flops(op);

@@ -109,11 +109,12 @@ static float *random_weights(Rng *rng, int K, int N, double density)
     return w;
 }
 
-static void *pack(PointwiseWeights *pw, const float *w, const float *b, int K, int N, int sparse)
+static void *pack(PointwiseWeights *pw, const float *w, const float *b, int K, int N,
+                  PointwiseForm form)
 {
-    void *mem = aligned_alloc(64, (pointwise_pack_bytes(w, K, N, sparse) + 63) / 64 * 64);
+    void *mem = aligned_alloc(64, (pointwise_pack_bytes(w, K, N, form) + 63) / 64 * 64);
     cr_assert_not_null(mem);
-    pointwise_pack(pw, mem, w, b, K, N, sparse);
+    pointwise_pack(pw, mem, w, b, K, N, form);
     return mem;
 }
 
@@ -144,24 +145,47 @@ Test(posenet, pointwise_packed_dense_and_sparse_match_reference)
         size_t n_out = (size_t)pc->pixels * pc->N;
         float *in = random_floats(&rng, (size_t)pc->pixels * pc->K, -1, 1);
         float *w = random_weights(&rng, pc->K, pc->N, pc->density);
+        /* float16 values, as MediaPipe's weights are, so that every form can take them */
+        for (size_t i = 0; i < (size_t)pc->K * pc->N; i++)
+            w[i] = f16_to_f32(f32_to_f16(w[i]));
+        cr_assert(pointwise_fits_half(w, (size_t)pc->K * pc->N));
         float *b = random_floats(&rng, (size_t)pc->N, -1, 1);
         float *res = pc->residual ? random_floats(&rng, n_out, -2, 2) : NULL;
         float *ref = malloc(n_out * sizeof *ref), *got = malloc(n_out * sizeof *got);
-        cr_assert(ref && got);
+        float *dense = malloc(n_out * sizeof *dense);
+        cr_assert(ref && got && dense);
         conv2d_ref(&g, in, w, b, res, ref);
-        for (int sparse = 0; sparse <= (pc->density < 1); sparse++) {
+        static const char *const form_name[] = {"dense", "half", "sparse"};
+        for (int form = POINTWISE_DENSE; form <= (pc->density < 1 ? POINTWISE_SPARSE : POINTWISE_HALF);
+             form++) {
             PointwiseWeights pw;
-            void *mem = pack(&pw, w, b, pc->K, pc->N, sparse);
+            void *mem = pack(&pw, w, b, pc->K, pc->N, (PointwiseForm)form);
             for (int l = 0; l < nl; l++) {
                 memset(got, 0xff, n_out * sizeof *got); /* NaNs where nothing is written */
-                pointwise_conv(levels[l], &g, in, &pw, res, got);
+                pointwise_conv(levels[l], &g, in, &pw, res, got, NULL, 0);
                 char what[96];
-                snprintf(what, sizeof what, "pointwise case %zu %s at %s", c,
-                         sparse ? "sparse" : "dense", simd_name(levels[l]));
+                snprintf(what, sizeof what, "pointwise case %zu %s at %s", c, form_name[form],
+                         simd_name(levels[l]));
                 assert_close(got, ref, n_out, 2e-5f, what);
+                /* float16 panels hold the same values: the same sums in the same order */
+                if (form == POINTWISE_DENSE && l == nl - 1)
+                    memcpy(dense, got, n_out * sizeof *dense);
+                if (form == POINTWISE_HALF && l == nl - 1) {
+                    cr_assert_arr_eq(got, dense, n_out * sizeof *got,
+                                     "case %zu: half and dense panels differ", c);
+                    /* panels widened once into scratch (one slice: a single thread) */
+                    float *wide = malloc(POINTWISE_WIDE_FLOATS(pc->K) * sizeof *wide);
+                    cr_assert_not_null(wide);
+                    memset(got, 0xff, n_out * sizeof *got);
+                    pointwise_conv(levels[l], &g, in, &pw, res, got, wide, 1);
+                    cr_assert_arr_eq(got, dense, n_out * sizeof *got,
+                                     "case %zu: widened half panels differ", c);
+                    free(wide);
+                }
             }
             free(mem);
         }
+        free(dense);
         free(in), free(w), free(b), free(res), free(ref), free(got);
     }
 }
@@ -176,11 +200,14 @@ Test(posenet, pointwise_sparse_choice_and_packing)
     cr_assert(pointwise_prefers_sparse(sparse, 64, 40));
     cr_assert(!pointwise_prefers_sparse(narrow, POINTWISE_SPARSE_MIN_K - 8, 40),
               "few input channels stay dense");
+    /* 0.1 has no float16 form (the nearest one is 0.0999755859375); 0.5 and -2048 do */
+    cr_assert(!pointwise_fits_half((const float[]){0.5f, 0.1f}, 2));
+    cr_assert(pointwise_fits_half((const float[]){0.5f, -2048.0f}, 2));
     /* The lists hold every non-zero once, in their input-channel chunks, and nothing else. */
     const int K = 300, N = 19;
     float *w = random_weights(&rng, K, N, 0.3), *b = random_floats(&rng, N, -1, 1);
     PointwiseWeights pw;
-    void *mem = pack(&pw, w, b, K, N, 1);
+    void *mem = pack(&pw, w, b, K, N, POINTWISE_SPARSE);
     cr_assert_eq(pw.chunks, (K + POINTWISE_SPARSE_KC - 1) / POINTWISE_SPARSE_KC);
     float *back = calloc((size_t)K * N, sizeof *back);
     for (int n = 0; n < N; n++)
@@ -300,13 +327,25 @@ Test(posenet, data_movement_kernels_match_reference)
         int oh = resize_cases[k][0], ow = resize_cases[k][1];
         size_t m = (size_t)oh * ow * c;
         float *r = malloc(m * sizeof *r), *o = malloc(m * sizeof *o);
+        float *addend = random_floats(&rng, m, -4, 6), *sum = malloc(m * sizeof *sum);
+        cr_assert(r && o && sum);
         resize_bilinear_ref(img, h, w, c, r, oh, ow, resize_cases[k][2], resize_cases[k][3]);
         for (int l = 0; l < nl; l++) {
             resize_bilinear(levels[l], img, h, w, c, o, oh, ow, resize_cases[k][2],
-                            resize_cases[k][3]);
+                            resize_cases[k][3], NULL, 0);
             assert_close(o, r, m, 1e-6f, "resize");
+            /* with the ADD that follows (and its RELU6): the bits of resize, then add */
+            for (int relu6 = 0; relu6 <= 1; relu6++) {
+                resize_bilinear(levels[l], img, h, w, c, o, oh, ow, resize_cases[k][2],
+                                resize_cases[k][3], NULL, 0);
+                add(levels[l], o, addend, sum, m, relu6);
+                resize_bilinear(levels[l], img, h, w, c, o, oh, ow, resize_cases[k][2],
+                                resize_cases[k][3], addend, relu6);
+                cr_assert_arr_eq(o, sum, m * sizeof *o, "resize + add case %zu relu6 %d at %s",
+                                 k, relu6, simd_name(levels[l]));
+            }
         }
-        free(r), free(o);
+        free(r), free(o), free(addend), free(sum);
     }
     const float *parts[3] = {img, img + 30, img + 100};
     const size_t inner[3] = {6, 2, 12};
@@ -336,12 +375,12 @@ Test(posenet, kernels_bit_identical_for_1_and_2_threads)
         float *res = random_floats(&rng, n_out, -1, 1);
         float *one = malloc(n_out * sizeof *one), *two = malloc(n_out * sizeof *two);
         PointwiseWeights packed;
-        void *mem = k < 2 ? pack(&packed, w, b, g.ic, g.oc, k == 1) : NULL;
+        void *mem = k < 2 ? pack(&packed, w, b, g.ic, g.oc, k == 1 ? POINTWISE_SPARSE : POINTWISE_DENSE) : NULL;
         for (int t = 1; t <= 2; t++) {
             omp_set_num_threads(t);
             float *out = t == 1 ? one : two;
             if (k < 2)
-                pointwise_conv(simd_active(), &g, in, &packed, res, out);
+                pointwise_conv(simd_active(), &g, in, &packed, res, out, NULL, 0);
             else if (k == 2)
                 dwconv(simd_active(), &g, in, w, b, out);
             else
