@@ -197,10 +197,12 @@ static int pointwise_block_rows(int K, int P)
 /* Dense: tiles of (pixel block, weight panel), pixel blocks outermost so that a thread's
  * static share is a run of whole blocks; small layers (few pixels) split over the panels.
  * Float32 panels: blocks whose input rows stay in L1 while every panel passes over them.
- * Widened float16 panels: one block per thread, so that each thread widens each panel once
- * and walks its pixels panel by panel (measured on the full landmark model against the L1
- * blocks with the same float16 panels, in one process, frames alternating: 12.2-12.4 against
- * 13.1-13.3 ms at one thread, 6.9-8.5 against 6.9-8.9 ms at two). */
+ * Widened float16 panels: one block per thread (a multiple of 8 pixels: 32 + 32 of an 8x8
+ * map at two threads), so that each thread widens each panel once and walks its pixels
+ * panel by panel. The full landmark model, in one process with frames alternating: 10.4,
+ * 11.2, 12.3 ms against 10.7, 12.1, 13.4 ms with float32 panels in L1 blocks at one thread;
+ * 8.8, 8.0, 9.0 against 9.4, 8.4, 9.6 ms at two; the same float16 panels widened in each
+ * micro-tile instead, in L1 blocks: 11.4, 12.6, 13.9 and 9.8, 9.0, 10.0 ms. */
 static void pointwise_dense(SimdLevel level, const ConvGeom *g, const float *in,
                             const PointwiseWeights *pw, const float *residual, float *out,
                             float *scratch, int scratch_threads)
@@ -211,7 +213,7 @@ static void pointwise_dense(SimdLevel level, const ConvGeom *g, const float *in,
     int threads = (long)P * N * K >= PARALLEL_MIN_WORK ? omp_get_max_threads() : 1;
     if (widen && threads > scratch_threads)
         threads = scratch_threads;
-    const int share = ((P + threads - 1) / threads + 23) / 24 * 24;
+    const int share = ((P + threads - 1) / threads + 7) / 8 * 8;
     const int block = widen ? (share < P ? share : P) : pointwise_block_rows(K, P);
     const long blocks = (P + block - 1) / block;
     const long panels = (N + POINTWISE_NR - 1) / POINTWISE_NR;
