@@ -133,19 +133,25 @@ static void pointwise_block(const float *in, const PointwiseWeights *pw, const f
     const int K = pw->K, N = pw->N, width = round8(ncols);
     const size_t panel = (size_t)n0 * K;
     float row[POINTWISE_NR];
-    for (int r = 0; r < rows; r++) {
-        float *o = out + (size_t)r * N + n0;
-        const float *x = in + (size_t)r * K;
+    for (int r = 0; r < rows; r++)
         for (int j = 0; j < ncols; j++)
-            o[j] = pw->bias[n0 + j];
-        for (int k = 0; k < K; k++) {
-            const float a = x[k], *wr = pw->panels ? pw->panels + panel + (size_t)k * width : row;
-            if (!pw->panels)
-                for (int j = 0; j < ncols; j++)
-                    row[j] = f16_to_f32(pw->half_panels[panel + (size_t)k * width + j]);
+            out[(size_t)r * N + n0 + j] = pw->bias[n0 + j];
+    /* weight row k outermost, so that float16 panels are widened once per block; every
+     * output still adds its products in the order of k */
+    for (int k = 0; k < K; k++) {
+        const float *wr = pw->panels ? pw->panels + panel + (size_t)k * width : row;
+        if (!pw->panels)
+            for (int j = 0; j < ncols; j++)
+                row[j] = f16_to_f32(pw->half_panels[panel + (size_t)k * width + j]);
+        for (int r = 0; r < rows; r++) {
+            const float a = in[(size_t)r * K + k];
+            float *o = out + (size_t)r * N + n0;
             for (int j = 0; j < ncols; j++)
                 o[j] += a * wr[j];
         }
+    }
+    for (int r = 0; r < rows; r++) {
+        float *o = out + (size_t)r * N + n0;
         const float *rr = res ? res + (size_t)r * N + n0 : NULL;
         for (int j = 0; j < ncols; j++) {
             float v = rr ? o[j] + rr[j] : o[j];
