@@ -215,7 +215,8 @@ static void pointwise_dense(SimdLevel level, const ConvGeom *g, const float *in,
 {
     const int P = g->oh * g->ow, K = pw->K, N = pw->N;
     const int avx2 = level >= SIMD_AVX2;
-    const int widen = avx2 && pw->half_panels && scratch && P > POINTWISE_TILE_ROWS(N < POINTWISE_NR ? N : POINTWISE_NR);
+    const int tile = POINTWISE_TILE_ROWS(N < POINTWISE_NR ? N : POINTWISE_NR);
+    const int widen = avx2 && pw->half_panels && scratch && P > tile;
     int threads = (long)P * N * K >= PARALLEL_MIN_WORK ? omp_get_max_threads() : 1;
     if (widen && threads > scratch_threads)
         threads = scratch_threads;

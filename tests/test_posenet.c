@@ -156,8 +156,8 @@ Test(posenet, pointwise_packed_dense_and_sparse_match_reference)
         cr_assert(ref && got && dense);
         conv2d_ref(&g, in, w, b, res, ref);
         static const char *const form_name[] = {"dense", "half", "sparse"};
-        for (int form = POINTWISE_DENSE; form <= (pc->density < 1 ? POINTWISE_SPARSE : POINTWISE_HALF);
-             form++) {
+        const int last_form = pc->density < 1 ? POINTWISE_SPARSE : POINTWISE_HALF;
+        for (int form = POINTWISE_DENSE; form <= last_form; form++) {
             PointwiseWeights pw;
             void *mem = pack(&pw, w, b, pc->K, pc->N, (PointwiseForm)form);
             for (int l = 0; l < nl; l++) {
@@ -375,7 +375,8 @@ Test(posenet, kernels_bit_identical_for_1_and_2_threads)
         float *res = random_floats(&rng, n_out, -1, 1);
         float *one = malloc(n_out * sizeof *one), *two = malloc(n_out * sizeof *two);
         PointwiseWeights packed;
-        void *mem = k < 2 ? pack(&packed, w, b, g.ic, g.oc, k == 1 ? POINTWISE_SPARSE : POINTWISE_DENSE) : NULL;
+        const PointwiseForm form = k == 1 ? POINTWISE_SPARSE : POINTWISE_DENSE;
+        void *mem = k < 2 ? pack(&packed, w, b, g.ic, g.oc, form) : NULL;
         for (int t = 1; t <= 2; t++) {
             omp_set_num_threads(t);
             float *out = t == 1 ? one : two;
