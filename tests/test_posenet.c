@@ -363,32 +363,41 @@ Test(posenet, kernels_bit_identical_for_1_and_2_threads)
     /* 7x7 = 49 pixels: the sparse kernel splits the channels between threads there */
     ConvCase pw = {19, 17, 48, 40, 1, 1, 1, 1, 1}, sp = {7, 7, 144, 200, 1, 1, 1, 1, 1};
     ConvCase dw = {19, 17, 48, 48, 5, 2, 1, 1, 0}, full = {21, 19, 3, 24, 3, 2, 0, 1, 0};
-    const ConvCase *cases[4] = {&pw, &sp, &dw, &full};
+    const ConvCase *cases[5] = {&pw, &sp, &dw, &full, &pw}; /* the last: float16 panels */
     int saved = omp_get_max_threads();
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         ConvGeom g = geom_of(cases[k], cases[k]->k, cases[k]->k);
         size_t n_in = (size_t)g.ih * g.iw * g.ic, n_out = (size_t)g.oh * g.ow * g.oc;
         float *in = random_floats(&rng, n_in, -1, 1);
-        float *w = k < 2 ? random_weights(&rng, g.ic, g.oc, k == 0 ? 1 : 0.25)
-                         : random_floats(&rng, (size_t)g.kh * g.kw * g.ic * g.oc, -1, 1);
+        const int pointwise = k < 2 || k == 4;
+        float *w = pointwise ? random_weights(&rng, g.ic, g.oc, k == 1 ? 0.25 : 1)
+                             : random_floats(&rng, (size_t)g.kh * g.kw * g.ic * g.oc, -1, 1);
+        for (size_t i = 0; k == 4 && i < (size_t)g.ic * g.oc; i++)
+            w[i] = f16_to_f32(f32_to_f16(w[i]));
         float *b = random_floats(&rng, (size_t)g.oc, -1, 1);
         float *res = random_floats(&rng, n_out, -1, 1);
         float *one = malloc(n_out * sizeof *one), *two = malloc(n_out * sizeof *two);
         PointwiseWeights packed;
-        const PointwiseForm form = k == 1 ? POINTWISE_SPARSE : POINTWISE_DENSE;
-        void *mem = k < 2 ? pack(&packed, w, b, g.ic, g.oc, form) : NULL;
+        const PointwiseForm form = k == 1 ? POINTWISE_SPARSE
+                                   : k == 4 ? POINTWISE_HALF
+                                            : POINTWISE_DENSE;
+        void *mem = pointwise ? pack(&packed, w, b, g.ic, g.oc, form) : NULL;
+        /* float16 panels widened into two threads' slices, split by pixels */
+        float *wide = malloc(2 * POINTWISE_WIDE_FLOATS(g.ic) * sizeof *wide);
+        cr_assert(one && two && wide);
         for (int t = 1; t <= 2; t++) {
             omp_set_num_threads(t);
             float *out = t == 1 ? one : two;
-            if (k < 2)
-                pointwise_conv(simd_active(), &g, in, &packed, res, out, NULL, 0);
+            if (pointwise)
+                pointwise_conv(simd_active(), &g, in, &packed, res, out, k == 4 ? wide : NULL,
+                               2);
             else if (k == 2)
                 dwconv(simd_active(), &g, in, w, b, out);
             else
                 conv2d(simd_active(), &g, in, w, b, NULL, out);
         }
         cr_assert_arr_eq(one, two, n_out * sizeof *one, "case %d: 1 and 2 threads differ", k);
-        free(mem), free(in), free(w), free(b), free(res), free(one), free(two);
+        free(mem), free(in), free(w), free(b), free(res), free(one), free(two), free(wide);
     }
     omp_set_num_threads(saved);
 }
