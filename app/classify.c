@@ -191,9 +191,10 @@ StatusCode clf_check_body(const ClfBody *b, int F, Status *st)
     return TK_OK;
 }
 
-StatusCode clf_parse_bones(const char *list, ClfBody *b, Status *st)
+StatusCode clf_parse_joint_pairs(const char *list, const char *what, int pairs[][2], int *n,
+                                 Status *st)
 {
-    b->n_bones = 0;
+    *n = 0;
     const char *p = list;
     for (;;) {
         while (*p == ' ' || *p == ',')
@@ -205,16 +206,16 @@ StatusCode clf_parse_bones(const char *list, ClfBody *b, Status *st)
         const long to = end != p && *end == '-' ? strtol(end + 1, &end, 10) : -1;
         if (end == p || from < 0 || to < 0 || from > 1 << 20 || to > 1 << 20 ||
             (*end && *end != ' ' && *end != ','))
-            return status_fail(st, TK_EINVAL, "bones: '%s' is not a list of joint pairs A-B",
+            return status_fail(st, TK_EINVAL, "%s: '%s' is not a list of joint pairs A-B", what,
                                list);
-        if (b->n_bones == CLF_BONES_MAX)
-            return status_fail(st, TK_EINVAL, "bones: more than %d pairs", CLF_BONES_MAX);
-        b->bones[b->n_bones][0] = (int)from;
-        b->bones[b->n_bones][1] = (int)to;
-        b->n_bones++;
+        if (*n == CLF_BONES_MAX)
+            return status_fail(st, TK_EINVAL, "%s: more than %d pairs", what, CLF_BONES_MAX);
+        pairs[*n][0] = (int)from;
+        pairs[*n][1] = (int)to;
+        ++*n;
         p = end;
     }
-    return b->n_bones ? TK_OK : status_fail(st, TK_EINVAL, "bones: no pair in '%s'", list);
+    return *n ? TK_OK : status_fail(st, TK_EINVAL, "%s: no pair in '%s'", what, list);
 }
 
 /* One frame's body values from its joint positions raw[F] into out[clf_body_values]. */
@@ -589,6 +590,23 @@ static void free_feature_set(SeqSet *f)
     memset(f, 0, sizeof *f);
 }
 
+void clf_mirror_frames(const ClfAugment *a, float *x, int n, int F)
+{
+    for (int i = 0; i < n; i++) {
+        float *f = x + (size_t)i * F;
+        for (int j = 0; j < F; j += 3)
+            f[j] = -f[j];
+        for (int k = 0; k < a->n_mirror; k++) {
+            float *p = f + 3 * a->mirror[k][0], *q = f + 3 * a->mirror[k][1];
+            for (int c = 0; c < 3; c++) {
+                const float t = p[c];
+                p[c] = q[c];
+                q[c] = t;
+            }
+        }
+    }
+}
+
 /* Training batch idx[0..B) made afresh from the raw frames with ClfAugment's random changes:
  * bx [B, T, F]; scratch holds the longest sequence's raw frames or all their features,
  * whichever are more, frame one raw frame. */
@@ -609,6 +627,9 @@ static void augmented_batch(const ClfModel *m, const ClfAugment *a, const SeqSet
         const float angle_scale[2] = {(2.0f * rng_uniform(rng) - 1.0f) * a->rotate_deg * pi / 180,
                                       1.0f + (2.0f * rng_uniform(rng) - 1.0f) * a->scale};
         memcpy(scratch, q->x + (size_t)first * Fr, sizeof(float) * (size_t)n * Fr);
+        /* Drawn only when mirroring, so that runs without it keep their random stream. */
+        if (a->n_mirror > 0 && rng_uniform(rng) < 0.5f)
+            clf_mirror_frames(a, scratch, n, Fr);
         /* Checked on the unchanged frames before training: cannot fail here. */
         frame_features(m, scratch, n, Fr, angle_scale, frame, &(Status){0});
         float *row = bx + (size_t)b * T * F;
@@ -623,7 +644,7 @@ static void augmented_batch(const ClfModel *m, const ClfAugment *a, const SeqSet
 
 static int augmenting(const ClfAugment *a)
 {
-    return a->rotate_deg > 0 || a->scale > 0 || a->crop > 0;
+    return a->rotate_deg > 0 || a->scale > 0 || a->crop > 0 || a->n_mirror > 0;
 }
 
 /* What training one member of the ensemble needs besides its model, planned once by
@@ -885,11 +906,30 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     const ClfBody *body = &cfg->body;
     const int positions = !strcmp(features, "csv") || !strcmp(features, "keypoints") ||
                           !strcmp(features, "bvh_positions");
-    if ((cfg->center >= 0 || aug->rotate_deg > 0 || aug->scale > 0 || body->view ||
-         body_extras(body)) && !positions)
-        return status_fail(st, TK_EINVAL, "classify: centring, rotating, scaling, facing and "
-                                          "body-part features need joint positions, not %s "
-                                          "features", features);
+    if ((cfg->center >= 0 || aug->rotate_deg > 0 || aug->scale > 0 || aug->n_mirror > 0 ||
+         body->view || body_extras(body)) && !positions)
+        return status_fail(st, TK_EINVAL, "classify: centring, rotating, scaling, mirroring, "
+                                          "facing and body-part features need joint positions, "
+                                          "not %s features", features);
+    if (aug->n_mirror > 0 && (xy || s->n_features % 3))
+        return status_fail(st, TK_EINVAL, "classify: mirroring needs 3-D positions (x, y, z "
+                                          "triples), not %d values%s", s->n_features,
+                           xy ? " kept as x, y" : "");
+    unsigned char *mirrored = calloc((size_t)s->n_features / 3 + 1, 1);
+    if (!mirrored)
+        return status_fail(st, TK_ENOMEM, "classify: cannot allocate %d joints", s->n_features);
+    for (int k = 0; k < aug->n_mirror; k++) {
+        const int a = aug->mirror[k][0], b = aug->mirror[k][1];
+        if (a < 0 || b < 0 || a >= s->n_features / 3 || b >= s->n_features / 3 || a == b ||
+            mirrored[a] || mirrored[b]) {
+            free(mirrored);
+            return status_fail(st, TK_EINVAL, "classify: mirror pair %d (%d-%d): two different "
+                                              "joints of %d, each in one pair only", k + 1, a,
+                               b, s->n_features / 3);
+        }
+        mirrored[a] = mirrored[b] = 1;
+    }
+    free(mirrored);
     if ((cfg->torso >= 0 || aug->rotate_deg > 0 || body->view) &&
         (cfg->center < 0 || xy))
         return status_fail(st, TK_EINVAL, "classify: body scaling, rotation and facing need a "
@@ -1209,6 +1249,13 @@ static StatusCode save_params(const ClfModel *m, int members, const float *last,
         snprintf(text, sizeof text, "%g %g %g", tw->augment.rotate_deg, tw->augment.scale,
                  tw->augment.crop);
         if (!rc) rc = tkw_writer_meta(w, "train.augment_rotate_scale_crop", text, st);
+        if (!rc && tw->augment.n_mirror > 0) {
+            char list[CLF_BONES_MAX * 16] = "";
+            for (int k = 0, used = 0; k < tw->augment.n_mirror; k++)
+                used += snprintf(list + used, sizeof list - (size_t)used, "%s%d-%d",
+                                 k ? " " : "", tw->augment.mirror[k][0], tw->augment.mirror[k][1]);
+            rc = tkw_writer_meta(w, "train.augment_mirror", list, st);
+        }
         if (!rc) rc = meta_int(w, "train.inner_folds", tw->inner_folds > 1 ? tw->inner_folds : 0,
                                st);
         if (!rc) rc = meta_int(w, "train.refit", tw->refit, st);
@@ -1293,7 +1340,7 @@ static StatusCode read_body(const TkwFile *f, ClfBody *b, Status *st)
     b->view = view != NULL;
     if (view && sscanf(view, "%d %d", &b->view_from, &b->view_to) != 2)
         return status_fail(st, TK_EFORMAT, "%s: metadata 'view' is not two joints", f->path);
-    if (bones && clf_parse_bones(bones, b, st))
+    if (bones && clf_parse_joint_pairs(bones, "bones", b->bones, &b->n_bones, st))
         return app_status_prefix(st, f->path);
     StatusCode rc = TK_OK;
     if (tkw_meta(f, "distances"))
@@ -1425,6 +1472,45 @@ StatusCode clf_load(ClfModel *m, const char *path, Status *st)
         seqnorm_free(&m->norm);
     }
     return rc;
+}
+
+StatusCode clf_merge(ClfModel *a, ClfModel *b, const char *b_name, Status *st)
+{
+    const LstmClassifier *na = &a->net[0], *nb = &b->net[0];
+    const char *differs =
+        strcmp(a->features, b->features) || a->frame_values != b->frame_values ? "features"
+        : memcmp(&na->cfg, &nb->cfg, sizeof na->cfg) || na->bidirectional != nb->bidirectional ||
+                na->pool_mean != nb->pool_mean
+            ? "network shape"
+        : a->time_steps != b->time_steps || a->fit != b->fit ? "time steps"
+        : a->xy != b->xy || a->center != b->center || a->torso != b->torso ||
+                a->velocity != b->velocity || memcmp(&a->body, &b->body, sizeof a->body)
+            ? "per-frame features"
+        : a->tta.rotate_deg != b->tta.rotate_deg || a->tta.crop != b->tta.crop
+            ? "test-time views"
+        : strcmp(a->pose_model, b->pose_model) ? "pose model"
+        : NULL;
+    for (int c = 0; !differs && c < na->cfg.classes; c++)
+        if (strcmp(a->class_names[c], b->class_names[c]))
+            differs = "class names";
+    /* Bitwise: the normalisation fitted on other training data means other members. */
+    if (!differs && (memcmp(a->norm.shift, b->norm.shift, sizeof(float) * a->norm.n) ||
+                     memcmp(a->norm.scale, b->norm.scale, sizeof(float) * a->norm.n)))
+        differs = "normalisation (trained on other sequences?)";
+    if (differs)
+        return status_fail(st, TK_EINVAL, "%s: different %s from the first model", b_name,
+                           differs);
+    if (a->members + b->members > CLF_ENSEMBLE_MAX)
+        return status_fail(st, TK_EINVAL, "%s: %d + %d members, more than %d", b_name,
+                           a->members, b->members, CLF_ENSEMBLE_MAX);
+    for (int k = 0; k < b->members; k++)
+        a->net[a->members + k] = b->net[k];
+    a->members += b->members;
+    b->members = 0; /* its members are a's now */
+    clf_free(b);
+    /* What was measured of each part says nothing of the whole. */
+    a->train_accuracy = a->val_accuracy = NAN;
+    return TK_OK;
 }
 
 /* ---------------------------------------------------------------- prediction */

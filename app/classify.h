@@ -10,13 +10,19 @@
 #include "../io/io.h"
 #include "../nn/nn.h"
 
+#define CLF_BONES_MAX 64 /* joint pairs of ClfBody.bones and ClfAugment.mirror */
+
 /* Random changes to every training sequence each time a batch takes it (never to validation
  * or prediction): a rotation by U(-rotate_deg, rotate_deg) degrees about the vertical (y) axis
  * through the centre joint, a scale by U(1 - scale, 1 + scale), and a temporal crop that keeps
  * a random run of at least (1 - crop) of the frames, which the fit to T steps then stretches
- * (a change of speed). 0 = off. */
+ * (a change of speed). 0 = off. With n_mirror > 0, half the time the body is also mirrored:
+ * x negated (a reflection in the plane x = 0, turning a right-handed performer into a
+ * left-handed one) and the joints of every pair mirror[k] (left and right) swapped. */
 typedef struct {
     float rotate_deg, scale, crop;
+    int n_mirror;
+    int mirror[CLF_BONES_MAX][2];
 } ClfAugment;
 
 /* Test-time views: the class probabilities of a sequence are averaged over the sequence as
@@ -37,7 +43,6 @@ typedef struct {
  * features of Vemulapalli et al., CVPR 2014, describe, without limb lengths). distances: the
  * distance between every pair of joints appended (after body scaling). positions_off: the
  * joint coordinates themselves left out (bones or distances only). */
-#define CLF_BONES_MAX 64
 typedef struct {
     int view, view_from, view_to;
     int n_bones;
@@ -45,7 +50,7 @@ typedef struct {
     int distances, positions_off;
 } ClfBody;
 
-#define CLF_ENSEMBLE_MAX 16
+#define CLF_ENSEMBLE_MAX 32
 
 typedef struct {
     int layers, hidden, batch, time_steps, epochs;
@@ -163,6 +168,13 @@ void clf_history_free(ClfHistory *h);
 void clf_free(ClfModel *m);
 
 StatusCode clf_save(const ClfModel *m, const char *path, Status *st);
+
+/* Moves every member of b (loaded from b_name) into a and frees b: an ensemble trained in
+ * parts, e.g. `--seed 0 --ensemble 10` and `--seed 10 --ensemble 10` on the same sequences.
+ * Refused, leaving both as they were, unless features, network shape, class names and the
+ * normalisation (bit for bit) agree and the members fit in CLF_ENSEMBLE_MAX. a's stored
+ * accuracies become NaN: they were of a part. */
+StatusCode clf_merge(ClfModel *a, ClfModel *b, const char *b_name, Status *st);
 /* Refuses files of another kind and inconsistent metadata, naming the file and the key. */
 StatusCode clf_load(ClfModel *m, const char *path, Status *st);
 
@@ -204,11 +216,17 @@ int clf_body_values(const ClfBody *b, int F);
  * positions and a centre joint; crop in [0, 1), rotate in [0, 180]). */
 StatusCode clf_check_tta(const ClfModel *m, const ClfTta *tta, Status *st);
 
+/* The mirror image of n frames x [n x F] (x, y, z triples) in place, as training sees it
+ * (ClfAugment.mirror): x negated and the joints of every pair swapped. */
+void clf_mirror_frames(const ClfAugment *a, float *x, int n, int F);
+
 /* Refuses a ClfBody that does not fit F raw values per frame (x, y, z of F / 3 joints). */
 StatusCode clf_check_body(const ClfBody *b, int F, Status *st);
 
-/* Parses "A-B A-B ..." (spaces or commas between pairs) into b->bones. */
-StatusCode clf_parse_bones(const char *list, ClfBody *b, Status *st);
+/* Parses "A-B A-B ..." (spaces or commas between pairs) into pairs[0 .. *n), at most
+ * CLF_BONES_MAX; what names the list in messages ("bones", "mirror"). */
+StatusCode clf_parse_joint_pairs(const char *list, const char *what, int pairs[][2], int *n,
+                                 Status *st);
 
 /* Turns rows frames of x (F / 3 joints of x, y, z, y vertical) about the vertical axis
  * through the origin so that the mean direction from joint `from` to joint `to`, seen from

@@ -1,7 +1,7 @@
-/* cmd_classify.c — `takt classify train|predict|grid`: skeleton-sequence classifiers (HARNets'
- * LSTM) on BVH class folders, BVH index CSVs, labelled CSVs, or keypoints CSVs and videos cut
- * by segments, with progress, a model file written after every epoch, curves and a confusion
- * matrix, and HARNets' layers x batch table. */
+/* cmd_classify.c — `takt classify train|predict|grid|merge`: skeleton-sequence classifiers
+ * (HARNets' LSTM) on BVH class folders, BVH index CSVs, labelled CSVs, or keypoints CSVs and
+ * videos cut by segments, with progress, a model file written after every epoch, curves and a
+ * confusion matrix, HARNets' layers x batch table, and ensembles trained in parts merged. */
 #include "app.h"
 #include "classify.h"
 #include "../cluster/cluster.h"
@@ -25,7 +25,9 @@ static void usage(FILE *out)
             "usage: takt classify train DATA -o MODEL.tkw [options]\n"
             "       takt classify predict MODEL.tkw FILE... [--json] [--model lite|full|heavy]\n"
             "                       [--tta-rotate DEG] [--tta-crop C]   (the model's own: unset)\n"
-            "       takt classify grid DATA -o PREFIX [options]   (PREFIX.csv, PREFIX.md)\n\n"
+            "       takt classify grid DATA -o PREFIX [options]   (PREFIX.csv, PREFIX.md)\n"
+            "       takt classify merge A.tkw B.tkw... -o OUT.tkw   (one ensemble of their\n"
+            "                       members: models trained on the same data with other seeds)\n\n"
             "DATA: a folder with one sub-folder of .bvh files per class; an index CSV\n"
             "(seq_id,file,label[,subject]) of BVH files; a labelled CSV (seq_id,frame,label,x0,...);\n"
             "or a `takt pose` keypoints CSV or a video (anything `takt pose` reads) with\n"
@@ -93,6 +95,8 @@ static void usage(FILE *out)
             "  --augment-scale S    training sequences scaled by U(1-S, 1+S) (0)\n"
             "  --augment-crop C     training sequences cut to a random run of >= (1-C) of\n"
             "                       their frames, i.e. a change of speed after fitting to T (0)\n"
+            "  --augment-mirror LIST  half the training sequences mirrored: x negated and\n"
+            "                       the joints of each pair A-B of LIST (left-right) swapped\n"
             "  --tta-rotate DEG     test-time views: probabilities also averaged over each\n"
             "                       sequence turned by -DEG and +DEG about the vertical axis\n"
             "                       through the --center joint (0 = off; kept in the model,\n"
@@ -353,7 +357,7 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
             !strcmp(a, "--features") || !strcmp(a, "--bvh-dir") || !strcmp(a, "--segments") ||
             !strcmp(a, "--curves") || !strcmp(a, "--split-subjects") ||
             !strcmp(a, "--subjects") || !strcmp(a, "--pool") || !strcmp(a, "--view") ||
-            !strcmp(a, "--bones")) {
+            !strcmp(a, "--bones") || !strcmp(a, "--augment-mirror")) {
             const char *v = app_option_value(verb, argc, argv, &i);
             if (!v)
                 return EXIT_USAGE;
@@ -372,9 +376,15 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
                 b->view_to = end != v && *end == ',' ? (int)strtol(end + 1, &end, 10) : -1;
                 if (*end || b->view_from < 0 || b->view_to < 0)
                     return app_usage_error(verb, "--view takes two joints A,B, not '%s'", v);
+            } else if (!strcmp(a, "--augment-mirror")) {
+                Status mst = {0};
+                ClfAugment *g = &o->cfg.augment;
+                if (clf_parse_joint_pairs(v, "mirror", g->mirror, &g->n_mirror, &mst))
+                    return app_usage_error(verb, "--augment-%s", mst.msg);
             } else if (!strcmp(a, "--bones")) {
                 Status bst = {0};
-                if (clf_parse_bones(v, &o->cfg.body, &bst))
+                if (clf_parse_joint_pairs(v, "bones", o->cfg.body.bones, &o->cfg.body.n_bones,
+                                          &bst))
                     return app_usage_error(verb, "--%s", bst.msg);
             }
             else if (!strcmp(a, "--pool")) {
@@ -963,6 +973,46 @@ static int classify_grid(int argc, char **argv)
     return code;
 }
 
+/* `takt classify merge A.tkw B.tkw ... -o OUT.tkw`: one ensemble of every file's members. */
+static int classify_merge(int argc, char **argv)
+{
+    const char *out = NULL;
+    int n_in = 0, first = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-o")) {
+            if (!(out = app_option_value("classify merge", argc, argv, &i)))
+                return EXIT_USAGE;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return app_usage_error("classify merge", "unknown option '%s'", argv[i]);
+        } else if (!n_in++) {
+            first = i;
+        }
+    }
+    if (n_in < 2 || !out)
+        return app_usage_error("classify merge", "needs two model files or more and -o OUT.tkw");
+    Status st = {0};
+    ClfModel m, part;
+    if (clf_load(&m, argv[first], &st))
+        return app_fail(&st);
+    for (int i = first + 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-o")) {
+            i++;
+            continue;
+        }
+        if (clf_load(&part, argv[i], &st) || clf_merge(&m, &part, argv[i], &st)) {
+            clf_free(&part);
+            clf_free(&m);
+            return app_fail(&st);
+        }
+    }
+    const int code = clf_save(&m, out, &st) ? app_fail(&st) : EXIT_OK;
+    if (code == EXIT_OK)
+        fprintf(stderr, "takt: classify merge: %d members from %d files written to %s\n",
+                m.members, n_in, out);
+    clf_free(&m);
+    return code;
+}
+
 int cmd_classify(int argc, char **argv)
 {
     if (argc < 2 || app_wants_help(argc, argv)) {
@@ -975,6 +1025,8 @@ int cmd_classify(int argc, char **argv)
         return classify_predict(argc - 1, argv + 1);
     if (!strcmp(argv[1], "grid"))
         return classify_grid(argc - 1, argv + 1);
-    return app_usage_error("classify", "unknown sub-command '%s' (train, predict, grid)",
+    if (!strcmp(argv[1], "merge"))
+        return classify_merge(argc - 1, argv + 1);
+    return app_usage_error("classify", "unknown sub-command '%s' (train, predict, grid, merge)",
                            argv[1]);
 }

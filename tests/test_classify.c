@@ -305,6 +305,16 @@ Test(classify_cli, train_predict_curves_and_same_bytes_for_same_seed)
 
     cr_assert_eq(takt("classify predict %s/m.tkw %s/data.csv --json", dir, dir), 0, "%s", err);
     cr_assert(strstr(out, "\"probabilities\":{\"rise\":"), "%s", out);
+
+    /* Two copies of one member merged: an ensemble whose mean is that member's output. */
+    char *alone = strdup(out);
+    cr_assert_not_null(alone);
+    cr_assert_eq(takt("classify merge %s/m.tkw %s/m2.tkw -o %s/m12.tkw", dir, dir, dir), 0, "%s",
+                 err);
+    cr_assert(strstr(err, "2 members from 2 files"), "%s", err);
+    cr_assert_eq(takt("classify predict %s/m12.tkw %s/data.csv --json", dir, dir), 0, "%s", err);
+    cr_assert_str_eq(out, alone);
+    free(alone);
 }
 
 /* A one-joint BVH whose root rotates up (class 0) or down (class 1) about Z. */
@@ -452,4 +462,9 @@ Test(classify_cli, bad_input_and_usage)
     cr_assert_eq(takt("classify predict %s/absent.tkw %s", dir, path), 1);
     cr_assert(strstr(err, "absent.tkw"), "%s", err);
     cr_assert_eq(takt("classify predict %s", path), 2);
+    cr_assert_eq(takt("classify merge %s/absent.tkw -o %s/m.tkw", dir, dir), 2);
+    cr_assert_eq(takt("classify merge %s/absent.tkw %s/absent2.tkw", dir, dir), 2);
+    cr_assert_eq(takt("classify merge %s/absent.tkw %s/absent2.tkw -o %s/m.tkw", dir, dir, dir),
+                 1);
+    cr_assert(strstr(err, "absent.tkw"), "%s", err);
 }

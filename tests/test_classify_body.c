@@ -30,7 +30,8 @@ static ClfModel golden_model(void)
     m.body.view_to = 2;
     m.body.distances = 1;
     Status st = {0};
-    cr_assert_eq(clf_parse_bones(golden_bones, &m.body, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(clf_parse_joint_pairs(golden_bones, "bones", m.body.bones, &m.body.n_bones, &st),
+                 TK_OK, "%s", st.msg);
     return m;
 }
 
@@ -63,7 +64,8 @@ Test(classify_body, bones_alone_fit_in_fewer_values_than_the_joints)
     m.center = m.torso = -1;
     m.body.positions_off = 1;
     Status st = {0};
-    cr_assert_eq(clf_parse_bones(golden_bones, &m.body, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(clf_parse_joint_pairs(golden_bones, "bones", m.body.bones, &m.body.n_bones, &st),
+                 TK_OK, "%s", st.msg);
     cr_assert_eq(clf_feature_count(&m, GRAW), 3 * GBONES);
     float *raw = test_read_f32(GOLDEN "body_x.bin", GF * GRAW);
     float *want = test_read_f32(GOLDEN "body_bones.bin", GF * 3 * GBONES);
@@ -104,11 +106,12 @@ Test(classify_body, bad_bones_and_views_are_refused)
     ClfBody b;
     memset(&b, 0, sizeof b);
     Status st = {0};
-    cr_assert_eq(clf_parse_bones("1-2 3", &b, &st), TK_EINVAL);
+    cr_assert_eq(clf_parse_joint_pairs("1-2 3", "bones", b.bones, &b.n_bones, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "1-2 3"), "%s", st.msg);
-    cr_assert_eq(clf_parse_bones("1-x", &b, &st), TK_EINVAL);
-    cr_assert_eq(clf_parse_bones(" , ", &b, &st), TK_EINVAL);
-    cr_assert_eq(clf_parse_bones("0-1 1-6", &b, &st), TK_OK, "%s", st.msg);
+    cr_assert_eq(clf_parse_joint_pairs("1-x", "bones", b.bones, &b.n_bones, &st), TK_EINVAL);
+    cr_assert_eq(clf_parse_joint_pairs(" , ", "bones", b.bones, &b.n_bones, &st), TK_EINVAL);
+    cr_assert_eq(clf_parse_joint_pairs("0-1 1-6", "bones", b.bones, &b.n_bones, &st), TK_OK, "%s",
+                 st.msg);
     cr_assert_eq(clf_check_body(&b, 18, &st), TK_EINVAL); /* joint 6 of 6 */
     cr_assert(strstr(st.msg, "bone 2"), "%s", st.msg);
     cr_assert_eq(clf_check_body(&b, 21, &st), TK_OK, "%s", st.msg);
