@@ -915,21 +915,18 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
         return status_fail(st, TK_EINVAL, "classify: mirroring needs 3-D positions (x, y, z "
                                           "triples), not %d values%s", s->n_features,
                            xy ? " kept as x, y" : "");
-    unsigned char *mirrored = calloc((size_t)s->n_features / 3 + 1, 1);
-    if (!mirrored)
-        return status_fail(st, TK_ENOMEM, "classify: cannot allocate %d joints", s->n_features);
     for (int k = 0; k < aug->n_mirror; k++) {
         const int a = aug->mirror[k][0], b = aug->mirror[k][1];
+        int repeated = 0; /* a joint swapped twice would undo or chain the swaps */
+        for (int j = 0; j < k; j++)
+            repeated |= aug->mirror[j][0] == a || aug->mirror[j][1] == a ||
+                        aug->mirror[j][0] == b || aug->mirror[j][1] == b;
         if (a < 0 || b < 0 || a >= s->n_features / 3 || b >= s->n_features / 3 || a == b ||
-            mirrored[a] || mirrored[b]) {
-            free(mirrored);
+            repeated)
             return status_fail(st, TK_EINVAL, "classify: mirror pair %d (%d-%d): two different "
                                               "joints of %d, each in one pair only", k + 1, a,
                                b, s->n_features / 3);
-        }
-        mirrored[a] = mirrored[b] = 1;
     }
-    free(mirrored);
     if ((cfg->torso >= 0 || aug->rotate_deg > 0 || body->view) &&
         (cfg->center < 0 || xy))
         return status_fail(st, TK_EINVAL, "classify: body scaling, rotation and facing need a "
@@ -1171,6 +1168,16 @@ static StatusCode write_member(TkwWriter *w, const ClfModel *m, int k, const flo
     return rc;
 }
 
+/* "A-B A-B ..." of pairs[0 .. n) into text[size] (what clf_parse_joint_pairs reads). */
+static void format_joint_pairs(char *text, size_t size, const int pairs[][2], int n)
+{
+    size_t used = 0;
+    text[0] = '\0';
+    for (int k = 0; k < n && used < size; k++)
+        used += (size_t)snprintf(text + used, size - used, "%s%d-%d", k ? " " : "", pairs[k][0],
+                                 pairs[k][1]);
+}
+
 /* ClfBody as metadata: "view" = "A B", "bones" = "A-B A-B ...", "distances", "positions";
  * absent keys (files from before) mean off, off, 0, 1. */
 static StatusCode write_body(TkwWriter *w, const ClfBody *b, Status *st)
@@ -1182,10 +1189,7 @@ static StatusCode write_body(TkwWriter *w, const ClfBody *b, Status *st)
         rc = tkw_writer_meta(w, "view", text, st);
     }
     if (!rc && b->n_bones) {
-        size_t used = 0;
-        for (int k = 0; k < b->n_bones; k++)
-            used += (size_t)snprintf(text + used, sizeof text - used, "%s%d-%d", k ? " " : "",
-                                     b->bones[k][0], b->bones[k][1]);
+        format_joint_pairs(text, sizeof text, b->bones, b->n_bones);
         rc = tkw_writer_meta(w, "bones", text, st);
     }
     if (!rc) rc = meta_int(w, "distances", b->distances, st);
@@ -1250,10 +1254,8 @@ static StatusCode save_params(const ClfModel *m, int members, const float *last,
                  tw->augment.crop);
         if (!rc) rc = tkw_writer_meta(w, "train.augment_rotate_scale_crop", text, st);
         if (!rc && tw->augment.n_mirror > 0) {
-            char list[CLF_BONES_MAX * 16] = "";
-            for (int k = 0, used = 0; k < tw->augment.n_mirror; k++)
-                used += snprintf(list + used, sizeof list - (size_t)used, "%s%d-%d",
-                                 k ? " " : "", tw->augment.mirror[k][0], tw->augment.mirror[k][1]);
+            char list[CLF_BONES_MAX * 24 + 1];
+            format_joint_pairs(list, sizeof list, tw->augment.mirror, tw->augment.n_mirror);
             rc = tkw_writer_meta(w, "train.augment_mirror", list, st);
         }
         if (!rc) rc = meta_int(w, "train.inner_folds", tw->inner_folds > 1 ? tw->inner_folds : 0,

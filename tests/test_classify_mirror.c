@@ -1,11 +1,13 @@
 /* test_classify_mirror.c — `takt classify train --augment-mirror`: the mirror image of a
  * frame, that training really sees mirrored bodies (a task whose classes are left and right
  * can no longer be fitted, one whose classes are not still is learnt), bit-exact repeats,
- * and the pair lists it refuses. */
+ * the pairs recorded in the model file, and the pair lists it refuses. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "testutil.h"
 #include "../app/classify.h"
 
 Test(classify_mirror, negates_x_and_swaps_the_pairs)
@@ -135,6 +137,20 @@ Test(classify_mirror, training_sees_mirrored_bodies)
     cr_assert_eq(again_loss, updown_loss);
     cr_assert(!memcmp(a.net[0].params, b.net[0].params, a.net[0].n_params * sizeof(float)),
               "same seed, different parameters");
+    /* The model file says how it was trained. */
+    const char *tmp = test_tmpdir();
+    cr_assert_not_null(tmp);
+    char path[512];
+    snprintf(path, sizeof path, "%s/mirror.tkw", tmp);
+    Status st = {0};
+    cr_assert_eq(clf_save(&a, path, &st), TK_OK, "%s", st.msg);
+    TkwFile f;
+    cr_assert_eq(tkw_open(&f, path, &st), TK_OK, "%s", st.msg);
+    const char *pairs = tkw_meta(&f, "train.augment_mirror");
+    cr_assert(pairs && !strcmp(pairs, "1-2"), "train.augment_mirror: %s", pairs ? pairs : "none");
+    tkw_close(&f);
+    unlink(path);
+    rmdir(tmp);
     clf_free(&a);
     clf_free(&b);
 }
