@@ -32,23 +32,10 @@ static void synthetic_set(SeqSet *s, int n)
 {
     Rng rng;
     rng_seed(&rng, 42, 0);
-    memset(s, 0, sizeof *s);
-    s->n = n;
-    s->n_features = 2;
-    s->n_classes = 2;
-    s->seqs = calloc((size_t)n, sizeof(Sequence));
-    s->class_names = calloc(2, sizeof(char *));
-    cr_assert(s->seqs && s->class_names);
-    s->class_names[0] = strdup("rise");
-    s->class_names[1] = strdup("fall");
+    test_two_class_set(s, n, 2, "rise", "fall");
     for (int i = 0; i < n; i++) {
         Sequence *q = &s->seqs[i];
-        q->label = i % 2;
-        q->seq_id = i;
-        q->subject = -1;
-        q->n_frames = 10 + (int)rng_below(&rng, 12);
-        q->x = malloc(sizeof(float) * 2 * (size_t)q->n_frames);
-        cr_assert_not_null(q->x);
+        test_sequence_frames(s, i, 10 + (int)rng_below(&rng, 12));
         for (int f = 0; f < q->n_frames; f++)
             for (int k = 0; k < 2; k++)
                 q->x[2 * f + k] = synthetic_value(q->label, f, q->n_frames, k, &rng);

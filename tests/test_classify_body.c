@@ -134,23 +134,10 @@ static void circling_bodies(SeqSet *s, int n)
 {
     Rng rng;
     rng_seed(&rng, 21, 0);
-    memset(s, 0, sizeof *s);
-    s->n = n;
-    s->n_features = 9;
-    s->n_classes = 2;
-    s->seqs = calloc((size_t)n, sizeof(Sequence));
-    s->class_names = calloc(2, sizeof(char *));
-    cr_assert(s->seqs && s->class_names);
-    s->class_names[0] = strdup("clockwise");
-    s->class_names[1] = strdup("anticlockwise");
+    test_two_class_set(s, n, 9, "clockwise", "anticlockwise");
     for (int i = 0; i < n; i++) {
         Sequence *q = &s->seqs[i];
-        q->label = i % 2;
-        q->seq_id = i;
-        q->subject = -1;
-        q->n_frames = 12 + (int)rng_below(&rng, 12);
-        q->x = malloc(sizeof(float) * 9 * (size_t)q->n_frames);
-        cr_assert_not_null(q->x);
+        test_sequence_frames(s, i, 12 + (int)rng_below(&rng, 12));
         const float turn = 6.2831853f * rng_uniform(&rng), size = 0.6f + rng_uniform(&rng);
         const float start = 6.2831853f * rng_uniform(&rng);
         for (int f = 0; f < q->n_frames; f++) {

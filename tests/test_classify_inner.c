@@ -24,23 +24,11 @@ static void subject_set(SeqSet *s)
 {
     Rng rng;
     rng_seed(&rng, 17, 0);
-    memset(s, 0, sizeof *s);
-    s->n = N_SEQ;
-    s->n_features = 2;
-    s->n_classes = 2;
-    s->seqs = calloc(N_SEQ, sizeof(Sequence));
-    s->class_names = calloc(2, sizeof(char *));
-    cr_assert(s->seqs && s->class_names);
-    s->class_names[0] = strdup("rise");
-    s->class_names[1] = strdup("fall");
+    test_two_class_set(s, N_SEQ, 2, "rise", "fall");
     for (int i = 0; i < N_SEQ; i++) {
         Sequence *q = &s->seqs[i];
-        q->label = i % 2;
-        q->seq_id = i;
         q->subject = 1 + i / 8;
-        q->n_frames = 8 + (int)rng_below(&rng, 10);
-        q->x = malloc(sizeof(float) * 2 * (size_t)q->n_frames);
-        cr_assert_not_null(q->x);
+        test_sequence_frames(s, i, 8 + (int)rng_below(&rng, 10));
         for (int f = 0; f < q->n_frames; f++) {
             const float t = (float)f / (float)(q->n_frames - 1);
             q->x[2 * f] = 0.3f * (q->label ? 1.0f - t : t) + 0.5f * (rng_uniform(&rng) - 0.5f);

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "testutil.h"
 #include "../app/classify.h"
@@ -15,23 +14,10 @@ static void rising(SeqSet *s, int n, uint64_t seed)
 {
     Rng rng;
     rng_seed(&rng, seed, 0);
-    memset(s, 0, sizeof *s);
-    s->n = n;
-    s->n_features = 6;
-    s->n_classes = 2;
-    s->seqs = calloc((size_t)n, sizeof(Sequence));
-    s->class_names = calloc(2, sizeof(char *));
-    cr_assert(s->seqs && s->class_names);
-    s->class_names[0] = strdup("rise");
-    s->class_names[1] = strdup("sink");
+    test_two_class_set(s, n, 6, "rise", "sink");
     for (int i = 0; i < n; i++) {
         Sequence *q = &s->seqs[i];
-        q->label = i % 2;
-        q->seq_id = i;
-        q->subject = -1;
-        q->n_frames = 8 + (int)rng_below(&rng, 6);
-        q->x = malloc(sizeof(float) * 6 * (size_t)q->n_frames);
-        cr_assert_not_null(q->x);
+        test_sequence_frames(s, i, 8 + (int)rng_below(&rng, 6));
         for (int f = 0; f < q->n_frames; f++) {
             const float t = (float)f / (float)(q->n_frames - 1);
             float *row = q->x + 6 * f;
@@ -71,17 +57,14 @@ static void train_save(const SeqSet *s, const ClfConfig *c, const char *path)
     clf_free(&m);
 }
 
+TestSuite(classify_merge, .init = test_scratch_begin, .fini = test_scratch_end);
+
 Test(classify_merge, two_parts_are_the_whole_ensemble)
 {
     SeqSet s;
     rising(&s, 24, 3);
-    const char *tmp = test_tmpdir();
-    cr_assert_not_null(tmp);
-    char a[512], b[512], all[512], merged[512];
-    snprintf(a, sizeof a, "%s/a.tkw", tmp);
-    snprintf(b, sizeof b, "%s/b.tkw", tmp);
-    snprintf(all, sizeof all, "%s/all.tkw", tmp);
-    snprintf(merged, sizeof merged, "%s/merged.tkw", tmp);
+    const char *a = test_scratch_path("a.tkw"), *b = test_scratch_path("b.tkw");
+    const char *all = test_scratch_path("all.tkw"), *merged = test_scratch_path("merged.tkw");
     ClfConfig c = small(0, 2);
     train_save(&s, &c, a);
     c = small(2, 2);
@@ -112,10 +95,6 @@ Test(classify_merge, two_parts_are_the_whole_ensemble)
     cr_assert(pm[0] == pw[0] && pm[1] == pw[1], "%g %g vs %g %g", pm[0], pm[1], pw[0], pw[1]);
     clf_free(&m);
     clf_free(&whole);
-    const char *paths[] = {a, b, all, merged};
-    for (int i = 0; i < 4; i++)
-        unlink(paths[i]);
-    rmdir(tmp);
     seqset_free(&s);
 }
 
@@ -124,13 +103,8 @@ Test(classify_merge, refuses_models_that_are_not_one_ensemble)
     SeqSet s, other;
     rising(&s, 24, 3);
     rising(&other, 24, 4);
-    const char *tmp = test_tmpdir();
-    cr_assert_not_null(tmp);
-    char a[512], data[512], shape[512], many[512];
-    snprintf(a, sizeof a, "%s/a.tkw", tmp);
-    snprintf(data, sizeof data, "%s/data.tkw", tmp);
-    snprintf(shape, sizeof shape, "%s/shape.tkw", tmp);
-    snprintf(many, sizeof many, "%s/many.tkw", tmp);
+    const char *a = test_scratch_path("a.tkw"), *data = test_scratch_path("data.tkw");
+    const char *shape = test_scratch_path("shape.tkw"), *many = test_scratch_path("many.tkw");
     ClfConfig c = small(0, 2);
     train_save(&s, &c, a);
     train_save(&other, &c, data); /* other sequences: another normalisation */
@@ -156,10 +130,6 @@ Test(classify_merge, refuses_models_that_are_not_one_ensemble)
         clf_free(&m);
         clf_free(&part);
     }
-    const char *paths[] = {a, data, shape, many};
-    for (int i = 0; i < 4; i++)
-        unlink(paths[i]);
-    rmdir(tmp);
     seqset_free(&s);
     seqset_free(&other);
 }

@@ -5,10 +5,11 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "testutil.h"
 #include "../app/classify.h"
+
+TestSuite(classify_mirror, .init = test_scratch_begin, .fini = test_scratch_end);
 
 Test(classify_mirror, negates_x_and_swaps_the_pairs)
 {
@@ -37,23 +38,10 @@ static void hands(SeqSet *s, int n, int sided)
 {
     Rng rng;
     rng_seed(&rng, 17, 0);
-    memset(s, 0, sizeof *s);
-    s->n = n;
-    s->n_features = 9;
-    s->n_classes = 2;
-    s->seqs = calloc((size_t)n, sizeof(Sequence));
-    s->class_names = calloc(2, sizeof(char *));
-    cr_assert(s->seqs && s->class_names);
-    s->class_names[0] = strdup(sided ? "left" : "up");
-    s->class_names[1] = strdup(sided ? "right" : "down");
+    test_two_class_set(s, n, 9, sided ? "left" : "up", sided ? "right" : "down");
     for (int i = 0; i < n; i++) {
         Sequence *q = &s->seqs[i];
-        q->label = i % 2;
-        q->seq_id = i;
-        q->subject = -1;
-        q->n_frames = 12 + (int)rng_below(&rng, 8);
-        q->x = malloc(sizeof(float) * 9 * (size_t)q->n_frames);
-        cr_assert_not_null(q->x);
+        test_sequence_frames(s, i, 12 + (int)rng_below(&rng, 8));
         /* Unsided: either hand moves, chosen at random, so side says nothing of the class. */
         const int hand = sided ? 1 + q->label : 1 + (int)rng_below(&rng, 2);
         const float dir = sided || q->label == 0 ? 1.0f : -1.0f;
@@ -138,10 +126,7 @@ Test(classify_mirror, training_sees_mirrored_bodies)
     cr_assert(!memcmp(a.net[0].params, b.net[0].params, a.net[0].n_params * sizeof(float)),
               "same seed, different parameters");
     /* The model file says how it was trained. */
-    const char *tmp = test_tmpdir();
-    cr_assert_not_null(tmp);
-    char path[512];
-    snprintf(path, sizeof path, "%s/mirror.tkw", tmp);
+    const char *path = test_scratch_path("mirror.tkw");
     Status st = {0};
     cr_assert_eq(clf_save(&a, path, &st), TK_OK, "%s", st.msg);
     TkwFile f;
@@ -149,8 +134,6 @@ Test(classify_mirror, training_sees_mirrored_bodies)
     const char *pairs = tkw_meta(&f, "train.augment_mirror");
     cr_assert(pairs && !strcmp(pairs, "1-2"), "train.augment_mirror: %s", pairs ? pairs : "none");
     tkw_close(&f);
-    unlink(path);
-    rmdir(tmp);
     clf_free(&a);
     clf_free(&b);
 }

@@ -190,23 +190,10 @@ static void synthetic_bodies(SeqSet *s, int n)
 {
     Rng rng;
     rng_seed(&rng, 43, 0);
-    memset(s, 0, sizeof *s);
-    s->n = n;
-    s->n_features = 6;
-    s->n_classes = 2;
-    s->seqs = calloc((size_t)n, sizeof(Sequence));
-    s->class_names = calloc(2, sizeof(char *));
-    cr_assert(s->seqs && s->class_names);
-    s->class_names[0] = strdup("rise");
-    s->class_names[1] = strdup("sink");
+    test_two_class_set(s, n, 6, "rise", "sink");
     for (int i = 0; i < n; i++) {
         Sequence *q = &s->seqs[i];
-        q->label = i % 2;
-        q->seq_id = i;
-        q->subject = -1;
-        q->n_frames = 10 + (int)rng_below(&rng, 12);
-        q->x = malloc(sizeof(float) * 6 * (size_t)q->n_frames);
-        cr_assert_not_null(q->x);
+        test_sequence_frames(s, i, 10 + (int)rng_below(&rng, 12));
         const float ox = 4 * rng_uniform(&rng), oz = 2 + 2 * rng_uniform(&rng);
         const float size = 0.5f + rng_uniform(&rng), turn = 6.2831853f * rng_uniform(&rng);
         for (int f = 0; f < q->n_frames; f++) {

@@ -21,23 +21,10 @@ static void circling_set(SeqSet *s)
 {
     Rng rng;
     rng_seed(&rng, 5, 0);
-    memset(s, 0, sizeof *s);
-    s->n = N_SEQ;
-    s->n_features = F;
-    s->n_classes = 2;
-    s->seqs = calloc(N_SEQ, sizeof(Sequence));
-    s->class_names = calloc(2, sizeof(char *));
-    cr_assert(s->seqs && s->class_names);
-    s->class_names[0] = strdup("one_way");
-    s->class_names[1] = strdup("other_way");
+    test_two_class_set(s, N_SEQ, F, "one_way", "other_way");
     for (int i = 0; i < N_SEQ; i++) {
         Sequence *q = &s->seqs[i];
-        q->label = i % 2;
-        q->seq_id = i;
-        q->subject = -1;
-        q->n_frames = 9 + (int)rng_below(&rng, 12);
-        q->x = malloc(sizeof(float) * F * (size_t)q->n_frames);
-        cr_assert_not_null(q->x);
+        test_sequence_frames(s, i, 9 + (int)rng_below(&rng, 12));
         const float turn = 6.2831853f * rng_uniform(&rng), start = 6.2831853f * rng_uniform(&rng);
         for (int f = 0; f < q->n_frames; f++) {
             const float a = start + (q->label ? 3.0f : -3.0f) * (float)f / (float)q->n_frames;

@@ -195,3 +195,31 @@ int test_run_takt(char *out, size_t out_size, char *err, size_t err_size, const 
     test_capture_file(err_path, err, err_size);
     return WEXITSTATUS(status);
 }
+
+void test_two_class_set(SeqSet *s, int n, int F, const char *name0, const char *name1)
+{
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    s->n_features = F;
+    s->n_classes = 2;
+    s->seqs = calloc((size_t)n, sizeof(Sequence));
+    s->class_names = calloc(2, sizeof(char *));
+    cr_assert(s->seqs && s->class_names);
+    s->class_names[0] = strdup(name0);
+    s->class_names[1] = strdup(name1);
+    cr_assert(s->class_names[0] && s->class_names[1]);
+    for (int i = 0; i < n; i++) {
+        s->seqs[i].label = i % 2;
+        s->seqs[i].seq_id = i;
+        s->seqs[i].subject = -1;
+    }
+}
+
+float *test_sequence_frames(SeqSet *s, int i, int n_frames)
+{
+    Sequence *q = &s->seqs[i];
+    q->n_frames = n_frames;
+    q->x = malloc(sizeof(float) * (size_t)s->n_features * (size_t)(n_frames ? n_frames : 1));
+    cr_assert_not_null(q->x);
+    return q->x;
+}

@@ -1,9 +1,12 @@
 /* testutil.h — what several test files need: where ../shared is, reading raw reference arrays,
- * a scratch directory. Tests run from the repository root (make test does). */
+ * a scratch directory, synthetic sequence sets. Tests run from the repository root (make test
+ * does). */
 #ifndef TAKT_TESTUTIL_H
 #define TAKT_TESTUTIL_H
 
 #include <stddef.h>
+
+#include "../io/io.h"
 
 /* The team's reference folder: $TAKT_SHARED, else ../shared; NULL when absent (tests that need
  * it then cr_skip_test with a message saying so). */
@@ -41,5 +44,11 @@ void test_capture_file(const char *path, char *buf, size_t size);
  * TAKT_BIN is unset (make test sets it to the built binary). */
 int test_run_takt(char *out, size_t out_size, char *err, size_t err_size, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* A two-class SeqSet of n sequences of F values per frame, classes name0 and name1, for a
+ * test to fill: sequence i has label i % 2, seq_id i, no subject (-1) and no frames yet. */
+void test_two_class_set(SeqSet *s, int n, int F, const char *name0, const char *name1);
+/* Sequence i of s gets n_frames frames (uninitialised), which are returned. */
+float *test_sequence_frames(SeqSet *s, int i, int n_frames);
 
 #endif
