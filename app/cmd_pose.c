@@ -21,7 +21,8 @@ static void print_help(void)
            "  raw RGB24 frames on stdin or in a file (with --size and --fps).\n\n"
            "CSV columns: frame,time_s,pose,x0,y0,z0,v0,...,x32,y32,z32,v32 (x, y normalised to the\n"
            "image, z in x's scale relative to the hips, v = visibility); every coordinate 0 and\n"
-           "pose 0 when nobody is found. Unreadable frames are reported, skipped and counted.\n\n"
+           "pose 0 when nobody is found. Unreadable frames are reported, skipped and counted;\n"
+           "an input none of whose frames can be read is an error, and no CSV is written.\n\n"
            "Video (files, Y4M, raw, images with --fps) is tracked: the detector runs only when the\n"
            "previous frame lost the person, and landmarks are smoothed (One-Euro, as MediaPipe).\n"
            "Single images and folders without --fps are processed one by one, unsmoothed.\n\n"
@@ -218,6 +219,10 @@ int cmd_pose(int argc, char **argv)
         write_header(out.fp);
         rc = run_frames(&a, src, out.fp, &sum, &st);
     }
+    /* A CSV of no rows would look like a video in which nothing happened. */
+    if (rc == TK_OK && sum.frames == 0 && sum.bad > 0)
+        rc = status_fail(&st, TK_EFORMAT, "%s: none of its %ld frames could be read",
+                         strcmp(a.input, "-") ? a.input : "standard input", sum.bad);
     if (opened) {
         if (rc == TK_OK)
             rc = atomic_commit(&out, &st);

@@ -745,6 +745,25 @@ Test(posepipe, cli_usage_and_input_errors)
     free(out), free(err);
     snprintf(args, sizeof args, "%s/k.csv", dir);
     cr_assert_eq(access(args, F_OK), -1, "no output after a failure");
+    /* Raw frames of which the only one is cut short: an error, not an empty CSV. */
+    if (access("weights/pose_detection.tkw", F_OK) ||
+        access("weights/pose_landmark_lite.tkw", F_OK))
+        cr_skip_test("weights/pose_detection.tkw or pose_landmark_lite.tkw not built");
+    char raw[600];
+    snprintf(raw, sizeof raw, "%s/cut.rgb", dir);
+    FILE *fp = fopen(raw, "wb");
+    cr_assert_not_null(fp);
+    for (int i = 0; i < 1000; i++)
+        fputc(i & 255, fp);
+    fclose(fp);
+    snprintf(args, sizeof args, "- -o %s/k.csv --model lite --size 64x48 --fps 5 < '%s'", dir,
+             raw);
+    cr_assert_eq(takt_pose(dir, args, &out, &err), 1, "%s", err);
+    cr_assert(strstr(err, "frame 0 truncated") && strstr(err, "standard input: none of its 1 "),
+              "%s", err);
+    free(out), free(err);
+    snprintf(args, sizeof args, "%s/k.csv", dir);
+    cr_assert_eq(access(args, F_OK), -1, "no CSV when no frame could be read");
 }
 
 /* Raw RGB24 frames on stdin (three copies of the yoga photo and a truncated fourth), tracked:
