@@ -175,6 +175,7 @@ StatusCode clf_save(const ClfModel *m, const char *path, Status *st);
  * normalisation (bit for bit) agree and the members fit in CLF_ENSEMBLE_MAX. a's stored
  * accuracies become NaN: they were of a part. */
 StatusCode clf_merge(ClfModel *a, ClfModel *b, const char *b_name, Status *st);
+
 /* Refuses files of another kind and inconsistent metadata, naming the file and the key. */
 StatusCode clf_load(ClfModel *m, const char *path, Status *st);
 
