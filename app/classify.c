@@ -664,6 +664,9 @@ typedef struct {
                         * being scored, the weights training goes on from */
     float *x_view;   /* [n, T, F] one test-time view of every sequence (only with views) */
     int *by;
+    float *bx_mix;   /* [batch, T, F] only with mixup: the mixed batch; by_mix [batch] the
+                      * labels of the sequences mixed in */
+    int *by_mix;
 } Trainer;
 
 /* probs [n x C]: every sequence's class probabilities averaged over m's members and
@@ -742,6 +745,38 @@ static StatusCode subject_folds(const SeqSet *s, const unsigned char *is_val, in
  * k of an ensemble is the model a single run with seed cfg->seed + k makes. refit_epochs > 0:
  * the member learns from every training sequence for exactly that many epochs and keeps the
  * last (ClfConfig.refit); nothing is scored on the way. */
+/* A draw from Beta(a, a), 0 < a <= 1: Johnk's method (Devroye, Non-Uniform Random Variate
+ * Generation, 1986, IX.3.5). */
+static float beta_symmetric(Rng *rng, float a)
+{
+    for (;;) {
+        const double x = pow(rng_uniform_double(rng), 1.0 / a);
+        const double y = pow(rng_uniform_double(rng), 1.0 / a);
+        if (x + y <= 1.0 && x + y > 0.0)
+            return (float)(x / (x + y));
+    }
+}
+
+/* Mixup: every sequence of batch bx [B, T x F] blended with another of the batch (a random
+ * permutation) by one lambda ~ Beta(alpha, alpha) into t->bx_mix, their labels into
+ * t->by_mix. Returns lambda. */
+static float mix_batch(Trainer *t, int B, size_t row, float alpha, Rng *rng)
+{
+    const float lambda = beta_symmetric(rng, alpha);
+    int perm[CLF_MIX_BATCH_MAX];
+    for (int b = 0; b < B; b++)
+        perm[b] = b;
+    rng_shuffle_int(rng, perm, (size_t)B);
+    for (int b = 0; b < B; b++) {
+        float *out = t->bx_mix + (size_t)b * row;
+        const float *x = t->bx + (size_t)b * row, *y = t->bx + (size_t)perm[b] * row;
+        for (size_t i = 0; i < row; i++)
+            out[i] = lambda * x[i] + (1.0f - lambda) * y[i];
+        t->by_mix[b] = t->by[perm[b]];
+    }
+    return lambda;
+}
+
 static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, ClfHistory *h,
                                int refit_epochs, int *stopped, Status *st)
 {
@@ -767,10 +802,11 @@ static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, 
     /* One stream each for initialisation and order, dropout masks and augmentation, so that
      * switching one on leaves the others' draws as they were. */
     const uint64_t seed = cfg->seed + (uint64_t)k;
-    Rng rng, aug_rng;
+    Rng rng, aug_rng, mix_rng;
     rng_seed(&rng, seed, 0);
     rng_seed(&t->w.rng, seed, 1);
     rng_seed(&aug_rng, seed, 2);
+    rng_seed(&mix_rng, seed, 3);
     lstm_classifier_init_params(net, &rng);
     if (t->ema)
         memcpy(t->ema, net->params, sizeof(float) * net->n_params);
@@ -797,7 +833,13 @@ static StatusCode train_member(ClfModel *m, int k, Trainer *t, const ClfIo *io, 
             else
                 gather(&t->p, t->train_idx + i, B, t->bx, t->by);
             memset(net->grads, 0, sizeof(float) * net->n_params);
-            loss_sum += (double)lstm_classifier_step(net, &t->w, t->bx, t->by, T, B, 1) * B;
+            if (cfg->mixup > 0) {
+                const float lambda = mix_batch(t, B, (size_t)T * t->p.F, cfg->mixup, &mix_rng);
+                loss_sum += (double)lstm_classifier_step_mixed(net, &t->w, t->bx_mix, t->by,
+                                                               t->by_mix, lambda, T, B) * B;
+            } else {
+                loss_sum += (double)lstm_classifier_step(net, &t->w, t->bx, t->by, T, B, 1) * B;
+            }
             for (int b = 0; b < B; b++)
                 correct += argmax(t->w.logits + (size_t)b * C, C) == t->by[b];
             seen += B;
@@ -895,6 +937,11 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
     if (!(cfg->ema >= 0 && cfg->ema < 1))
         return status_fail(st, TK_EINVAL, "classify: EMA decay %g is not in [0, 1)",
                            (double)cfg->ema);
+    if (!(cfg->mixup >= 0 && cfg->mixup <= 1) || (cfg->mixup > 0 && cfg->batch < 2) ||
+        (cfg->mixup > 0 && cfg->batch > CLF_MIX_BATCH_MAX))
+        return status_fail(st, TK_EINVAL, "classify: mixup %g needs alpha in (0, 1] and a batch "
+                                          "of 2 to %d, not %d", (double)cfg->mixup,
+                           CLF_MIX_BATCH_MAX, cfg->batch);
     if (!(cfg->label_smoothing >= 0 && cfg->label_smoothing < 1))
         return status_fail(st, TK_EINVAL, "classify: label smoothing %g is not in [0, 1)",
                            (double)cfg->label_smoothing);
@@ -1032,9 +1079,11 @@ StatusCode clf_train(ClfModel *m, const ClfConfig *cfg, const SeqSet *s,
         t.live = t.ema ? t.ema + n_params : NULL;
         const int views = tta_views(&cfg->tta) > 1;
         t.x_view = views ? malloc(sizeof(float) * row * (size_t)s->n) : NULL;
+        t.bx_mix = cfg->mixup > 0 ? malloc(sizeof(float) * row * (size_t)cfg->batch) : NULL;
+        t.by_mix = cfg->mixup > 0 ? malloc(sizeof(int) * (size_t)cfg->batch) : NULL;
         if (!x_all || !probs || !t.bx || !t.adam_mv || !t.best || !labels || !t.train_idx ||
             !t.by || !t.scratch || !t.frame || (K && !t.select_idx) || (views && !t.x_view) ||
-            (cfg->ema > 0 && !t.ema))
+            (cfg->ema > 0 && !t.ema) || (cfg->mixup > 0 && (!t.bx_mix || !t.by_mix)))
             rc = status_fail(st, TK_ENOMEM, "classify: cannot allocate %d sequences of %d x %d",
                              s->n, T, F);
     }
@@ -1098,6 +1147,8 @@ done:
     free(t.by);
     free(t.select_idx);
     free(t.x_view);
+    free(t.bx_mix);
+    free(t.by_mix);
     free(t.ema);
     free(fold);
     if (rc) {
@@ -1250,6 +1301,8 @@ static StatusCode save_params(const ClfModel *m, int members, const float *last,
         if (!rc) rc = tkw_writer_meta(w, "train.label_smoothing", text, st);
         snprintf(text, sizeof text, "%g", tw->ema);
         if (!rc) rc = tkw_writer_meta(w, "train.ema", text, st);
+        snprintf(text, sizeof text, "%g", tw->mixup);
+        if (!rc && tw->mixup > 0) rc = tkw_writer_meta(w, "train.mixup", text, st);
         snprintf(text, sizeof text, "%g %g %g", tw->augment.rotate_deg, tw->augment.scale,
                  tw->augment.crop);
         if (!rc) rc = tkw_writer_meta(w, "train.augment_rotate_scale_crop", text, st);

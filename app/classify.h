@@ -51,6 +51,7 @@ typedef struct {
 } ClfBody;
 
 #define CLF_ENSEMBLE_MAX 32
+#define CLF_MIX_BATCH_MAX 4096 /* the largest batch --batch takes */
 
 typedef struct {
     int layers, hidden, batch, time_steps, epochs;
@@ -64,6 +65,9 @@ typedef struct {
                     * al., UAI 2018); 0 = the weights themselves */
     float label_smoothing; /* training targets (1 - eps) one-hot + eps / classes
                             * (LstmClassifier.label_smoothing); 0 = plain cross-entropy */
+    float mixup;   /* > 0: every training batch is blended with a permutation of itself by
+                    * one lambda ~ Beta(mixup, mixup), and the loss is blended alike (Zhang et
+                    * al., mixup, ICLR 2018); in (0, 1], batch <= CLF_MIX_BATCH_MAX; 0 = off */
     int pool_mean; /* 1: fc reads the mean over the steps (LstmClassifier.pool_mean) */
     int pool_pyramid; /* 1: fc reads the final states and a temporal pyramid of means
                        * (LstmClassifierConfig.pyramid) */

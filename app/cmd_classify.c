@@ -84,6 +84,8 @@ static void usage(FILE *out)
             "                       folds chose, keeping its last epoch (about twice the time)\n"
             "  --dropout P          dropout after every LSTM layer in training (0)\n"
             "  --label-smoothing E  train on targets (1-E) one-hot + E/classes (0)\n"
+            "  --mixup A            blend every training batch with a shuffled copy of itself\n"
+            "                       by lambda ~ Beta(A, A), the loss alike (0 = off; A <= 1)\n"
             "  --ema D              score, keep and save the moving average of the weights,\n"
             "                       avg = D avg + (1-D) w after every step (0 = off)\n"
             "  --pool last|mean|pyramid  fc reads the last step's output, the mean over the\n"
@@ -424,7 +426,7 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
             !strcmp(a, "--augment-crop") || !strcmp(a, "--ensemble") ||
             !strcmp(a, "--inner-folds") || !strcmp(a, "--tta-rotate") ||
             !strcmp(a, "--tta-crop") || !strcmp(a, "--label-smoothing") ||
-            !strcmp(a, "--ema")) {
+            !strcmp(a, "--ema") || !strcmp(a, "--mixup")) {
             if (!(v = app_option_value(verb, argc, argv, &i)))
                 return EXIT_USAGE;
         }
@@ -462,6 +464,7 @@ static int parse_options(const char *verb, int argc, char **argv, int first, Opt
                 else if (!strcmp(a, "--dropout")) o->cfg.dropout = (float)d;
                 else if (!strcmp(a, "--label-smoothing")) o->cfg.label_smoothing = (float)d;
                 else if (!strcmp(a, "--ema")) o->cfg.ema = (float)d;
+                else if (!strcmp(a, "--mixup")) o->cfg.mixup = (float)d;
                 else if (!strcmp(a, "--augment-rotate")) o->cfg.augment.rotate_deg = (float)d;
                 else if (!strcmp(a, "--augment-scale")) o->cfg.augment.scale = (float)d;
                 else if (!strcmp(a, "--augment-crop")) o->cfg.augment.crop = (float)d;

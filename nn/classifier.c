@@ -126,6 +126,7 @@ StatusCode lstm_classifier_work_plan(const LstmClassifier *m, LstmClassifierWork
                 {&w->logits, B * C},
                 {&w->probs, B * C},
                 {&w->dlogits, B * C},
+                {&w->dlogits_mix, B * C},
                 {&w->dlast, B * IN},
                 {&w->dout, (size_t)T * B * H}};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0] && !rc; i++)
@@ -262,37 +263,73 @@ static void backward_dropout(LstmClassifier *m, LstmClassifierWork *w, int T, in
     }
 }
 
-float lstm_classifier_step(LstmClassifier *m, LstmClassifierWork *w, const float *x,
-                           const int *labels, int T, int B, int train)
+/* Forward to w->logits; with train, dropout applies. */
+static void classifier_forward(LstmClassifier *m, LstmClassifierWork *w, const float *x, int T,
+                               int B, int train)
 {
-    const int F = m->cfg.features, H = m->fc.in, C = m->cfg.classes;
-    /* Without dropout (and always in evaluation) the stack runs as one. */
-    const int drop = train && m->dropout > 0.0f;
+    const int F = m->cfg.features;
     to_time_major(x, w->xt, B, T, F);
-    if (drop) {
+    /* Without dropout (and always in evaluation) the stack runs as one. */
+    if (train && m->dropout > 0.0f) {
         forward_dropout(m, w, T, B);
     } else {
         rnn_forward(&m->lstm, &w->rnn, w->xt, T, B);
         summarise_steps(m, rnn_output(&m->lstm, &w->rnn), T, B, w->last);
     }
     linear_forward(&m->fc, w->last, w->logits, B);
-    if (!labels)
-        return 0.0f;
-    float loss = softmax_xent_loss(w->logits, labels, B, C, w->probs, train ? w->dlogits : NULL);
-    if (!train)
-        return loss;
-    if (m->label_smoothing > 0.0f)
-        loss = softmax_xent_smooth(w->logits, labels, B, C, m->label_smoothing, loss,
-                                   w->dlogits);
+}
+
+/* Mean (smoothed) cross-entropy of the logits against labels; dlogits its gradient (skipped
+ * when NULL). */
+static float classifier_loss(const LstmClassifier *m, LstmClassifierWork *w, const int *labels,
+                             int B, float *dlogits)
+{
+    const int C = m->cfg.classes;
+    const float loss = softmax_xent_loss(w->logits, labels, B, C, w->probs, dlogits);
+    return dlogits && m->label_smoothing > 0.0f
+               ? softmax_xent_smooth(w->logits, labels, B, C, m->label_smoothing, loss, dlogits)
+               : loss;
+}
+
+/* Backward from w->dlogits into m->grads (training: dropout as in the forward). */
+static void classifier_backward(LstmClassifier *m, LstmClassifierWork *w, int T, int B)
+{
+    const int drop = m->dropout > 0.0f;
     linear_backward(&m->fc, w->last, w->dlogits, w->dlast, B);
     if (drop)
-        dropout_backward(w->dlast, w->fc_mask, w->dlast, (size_t)B * H);
+        dropout_backward(w->dlast, w->fc_mask, w->dlast, (size_t)B * m->fc.in);
     spread_steps(m, w->dlast, T, B, w->dout);
     if (drop)
         backward_dropout(m, w, T, B);
     else
         rnn_backward(&m->lstm, &w->rnn, w->xt, w->dout, NULL, T, B);
+}
+
+float lstm_classifier_step(LstmClassifier *m, LstmClassifierWork *w, const float *x,
+                           const int *labels, int T, int B, int train)
+{
+    classifier_forward(m, w, x, T, B, train);
+    if (!labels)
+        return 0.0f;
+    const float loss = classifier_loss(m, w, labels, B, train ? w->dlogits : NULL);
+    if (train)
+        classifier_backward(m, w, T, B);
     return loss;
+}
+
+float lstm_classifier_step_mixed(LstmClassifier *m, LstmClassifierWork *w, const float *x,
+                                 const int *labels, const int *labels_mix, float lambda, int T,
+                                 int B)
+{
+    classifier_forward(m, w, x, T, B, 1);
+    /* The loss and its gradient are linear in the targets. */
+    const float la = classifier_loss(m, w, labels, B, w->dlogits);
+    const float lb = classifier_loss(m, w, labels_mix, B, w->dlogits_mix);
+    const size_t n = (size_t)B * m->cfg.classes;
+    vec_scale(w->dlogits, lambda, n);
+    vec_axpy(w->dlogits, 1.0f - lambda, w->dlogits_mix, n);
+    classifier_backward(m, w, T, B);
+    return lambda * la + (1.0f - lambda) * lb;
 }
 
 /* ---------------------------------------------------------------- MLP */

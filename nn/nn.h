@@ -287,6 +287,7 @@ typedef struct {
     int T, batch;
     RnnBuffers rnn;
     float *xt, *last, *logits, *probs, *dlogits, *dlast, *dout;
+    float *dlogits_mix; /* lstm_classifier_step_mixed: the gradient against the second labels */
     /* Only with dropout > 0: layer outputs after dropout and their masks
      * [(layers-1), T, B, D*H], the mask before fc [B, D*H], a second gradient buffer
      * [T, B, D*H] (D = 2 when bidirectional, else 1). */
@@ -309,6 +310,12 @@ StatusCode lstm_classifier_work_plan(const LstmClassifier *m, LstmClassifierWork
  * (returns 0). */
 float lstm_classifier_step(LstmClassifier *m, LstmClassifierWork *w, const float *x,
                            const int *labels, int T, int B, int train);
+/* A training step on inputs mixed from two sequences each (mixup, Zhang et al., ICLR 2018):
+ * the loss lambda L(labels) + (1 - lambda) L(labels_mix), L the step's (smoothed)
+ * cross-entropy, and its gradient. */
+float lstm_classifier_step_mixed(LstmClassifier *m, LstmClassifierWork *w, const float *x,
+                                 const int *labels, const int *labels_mix, float lambda, int T,
+                                 int B);
 
 typedef struct {
     int in, hidden, classes;

@@ -3,7 +3,8 @@
  * with the masks held fixed, reading the last step or the mean over the steps; the
  * layer-by-layer path against the stacked one; evaluation untouched), body-size normalisation and the per-frame feature order, and training with
  * random rotation, scale and temporal crop (learns, repeats bit-exactly, refuses what it
- * cannot do); the temporal-pyramid read-out through the model file. */
+ * cannot do); mixup (its loss and gradients blend those of the two labelings; training with
+ * it); the temporal-pyramid read-out through the model file. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -321,6 +322,102 @@ Test(classify_augment, refuses_what_the_features_cannot_take)
     cfg.dropout = 1.0f;
     cr_assert_eq(clf_train(&m, &cfg, &s, NULL, "csv", 0, NULL, &h, &stopped, &st), TK_EINVAL);
     cr_assert(strstr(st.msg, "dropout"), "%s", st.msg);
+    seqset_free(&s);
+}
+
+/* ---------------------------------------------------------------- mixup */
+
+/* A mixed step with the masks of dropout stream (5, 1); grads into g. */
+static float fixed_mask_mixed_step(Net *n, const int *y2, float lambda, float *g)
+{
+    rng_seed(&n->w.rng, 5, 1);
+    memset(n->m.grads, 0, n->m.n_params * sizeof(float));
+    const float loss = lstm_classifier_step_mixed(&n->m, &n->w, n->x, n->y, y2, lambda, DT, DB);
+    memcpy(g, n->m.grads, n->m.n_params * sizeof(float));
+    return loss;
+}
+
+Test(classify_mixup, loss_and_gradients_blend_those_of_the_two_labelings)
+{
+    Net n;
+    net_make(&n, 0.3f);
+    n.m.label_smoothing = 0.1f;
+    const size_t P = n.m.n_params;
+    float *ga = malloc(P * sizeof(float)), *gb = malloc(P * sizeof(float));
+    float *gm = malloc(P * sizeof(float));
+    cr_assert(ga && gb && gm);
+    const int y2[DB] = {1, 2};
+    const float la = fixed_mask_step(&n);
+    memcpy(ga, n.m.grads, P * sizeof(float));
+    const int y1[DB] = {n.y[0], n.y[1]};
+    n.y[0] = y2[0];
+    n.y[1] = y2[1];
+    const float lb = fixed_mask_step(&n);
+    memcpy(gb, n.m.grads, P * sizeof(float));
+    n.y[0] = y1[0];
+    n.y[1] = y1[1];
+    const float lm = fixed_mask_mixed_step(&n, y2, 0.3f, gm);
+    cr_assert_float_eq(lm, 0.3f * la + 0.7f * lb, 1e-6f * fabsf(lm), "loss %g, %g and %g", lm,
+                       la, lb);
+    int moved = 0;
+    for (size_t i = 0; i < P; i++) {
+        const float want = 0.3f * ga[i] + 0.7f * gb[i];
+        cr_assert_float_eq(gm[i], want, 1e-6f + 1e-5f * fabsf(want), "gradient %zu: %g, not %g",
+                           i, gm[i], want);
+        moved += ga[i] != gb[i];
+    }
+    cr_assert_gt(moved, (int)P / 10, "the two labelings should give other gradients");
+    /* lambda 1: the plain step, bit for bit. */
+    cr_assert_eq(fixed_mask_mixed_step(&n, y2, 1.0f, gm), la);
+    cr_assert(!memcmp(gm, ga, P * sizeof(float)));
+    free(ga);
+    free(gb);
+    free(gm);
+    net_free(&n);
+}
+
+Test(classify_mixup, learns_repeats_bit_exactly_and_refuses_what_it_cannot_do)
+{
+    SeqSet s;
+    synthetic_bodies(&s, 32);
+    unsigned char is_val[32];
+    for (int i = 0; i < 32; i++)
+        is_val[i] = i >= 24;
+    ClfConfig cfg = augmented_config();
+    cfg.mixup = 0.4f;
+    ClfModel m[2];
+    ClfHistory h[2];
+    Status st = {0};
+    int stopped;
+    for (int r = 0; r < 2; r++)
+        cr_assert_eq(clf_train(&m[r], &cfg, &s, is_val, "csv", 0, NULL, &h[r], &stopped, &st),
+                     TK_OK, "%s", st.msg);
+    cr_assert_float_eq(h[0].val_accuracy, 1.0f, 1e-6f, "validation accuracy %.3f",
+                       h[0].val_accuracy);
+    cr_assert(!memcmp(m[0].net[0].params, m[1].net[0].params,
+                      m[0].net[0].n_params * sizeof(float)), "same seed, different parameters");
+    /* Mixing changes the training: not the run without it. */
+    ClfModel plain;
+    ClfHistory hp;
+    cfg.mixup = 0;
+    cr_assert_eq(clf_train(&plain, &cfg, &s, is_val, "csv", 0, NULL, &hp, &stopped, &st), TK_OK,
+                 "%s", st.msg);
+    cr_assert(memcmp(plain.net[0].params, m[0].net[0].params,
+                     plain.net[0].n_params * sizeof(float)), "mixup changed nothing");
+    clf_free(&plain);
+    clf_history_free(&hp);
+    for (int r = 0; r < 2; r++) {
+        clf_free(&m[r]);
+        clf_history_free(&h[r]);
+    }
+    cfg.mixup = 1.5f;
+    cr_assert_eq(clf_train(&m[0], &cfg, &s, is_val, "csv", 0, NULL, &h[0], &stopped, &st),
+                 TK_EINVAL);
+    cr_assert(strstr(st.msg, "mixup"), "%s", st.msg);
+    cfg.mixup = 0.4f;
+    cfg.batch = 1;
+    cr_assert_eq(clf_train(&m[0], &cfg, &s, is_val, "csv", 0, NULL, &h[0], &stopped, &st),
+                 TK_EINVAL);
     seqset_free(&s);
 }
 
